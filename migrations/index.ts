@@ -1,0 +1,4 @@
+import { Foundation1795608648009 } from './1795608648009-Foundation';
+
+/** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
+export const MIGRATIONS: Array<new () => object> = [Foundation1795608648009];

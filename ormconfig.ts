@@ -1,0 +1,7 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { AppConfig } from './src/config/app-config';
+import { dataSourceOptions } from './src/database/data-source-options';
+
+/** The DataSource of the TypeORM migration CLI; same options as the running service. */
+export default new DataSource(dataSourceOptions(AppConfig.fromEnv()));

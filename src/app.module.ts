@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { HealthModule } from './modules/health/health.module';
+import { TenantModule } from './modules/tenant/tenant.module';
+
+export interface AppModuleOptions {
+  /** null: embedded database in memory (tests); undefined: DATA_DIR. Ignored with DATABASE_URL. */
+  embeddedDir?: string | null;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(options.embeddedDir),
+        TenantModule,
+        AuthModule,
+        HealthModule,
+      ],
+    };
+  }
+}

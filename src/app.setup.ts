@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { ConsoleLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppModule, AppModuleOptions } from './app.module';
+import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
+import { createValidationPipe } from './common/http/validation';
+import { AppConfig } from './config/app-config';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export interface CreateAppOptions extends AppModuleOptions {
+  config: AppConfig;
+  /** Log JSON lines at LOG_LEVEL (default); false silences everything (tests). */
+  logger?: boolean;
+}
+
+export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
+  const { config } = options;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.get('BODY_LIMIT_BYTES'),
+    logger:
+      options.logger === false ? false : { level: config.get('LOG_LEVEL'), redact: ['req.headers.authorization'] },
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const header = request.headers['x-request-id'];
+      return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
+    abortOnError: false,
+    logger: options.logger === false ? false : new ConsoleLogger({ json: true, logLevels: ['error', 'warn', 'log'] }),
+  });
+  configureApp(app);
+  await app.init();
+  return app;
+}
+
+export function configureApp(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    void reply.header('x-request-id', request.id);
+    return payload;
+  });
+  fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) =>
+    sendError(error, request, reply),
+  );
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+}
+
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const options = new DocumentBuilder()
+    .setTitle('fieldsync')
+    .setDescription(
+      'Sync backend for offline-first field-service mobile apps: push queued edits, conflict resolution by tenant ' +
+        'policy, changes feed with deltas and compression, sync analytics.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (fsk_...) or HS256 JWT' })
+    .build();
+  return SwaggerModule.createDocument(app, options);
+}

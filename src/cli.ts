@@ -1,0 +1,155 @@
+import 'reflect-metadata';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { AppModule } from './app.module';
+import { AppConfig, ConfigError } from './config/app-config';
+import { dataSourceOptions, isEmbedded } from './database/data-source-options';
+import { runMigrations } from './database/migrations.service';
+import { AuthService } from './modules/auth/auth.service';
+import { TenantService } from './modules/tenant/tenant.service';
+import { AppException } from './common/errors/app-exception';
+
+type Flags = Record<string, string | boolean | undefined>;
+type Print = (line: string) => void;
+
+interface Command {
+  usage: string;
+  /** Commands that only need the database get no Nest context. */
+  needsContext: boolean;
+  run(flags: Flags, context: { app?: INestApplicationContext; config: AppConfig; print: Print }): Promise<void>;
+}
+
+function required(flags: Flags, name: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value.trim() === '') throw new CliError(`--${name} is required`);
+  return value.trim();
+}
+
+function optional(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+export class CliError extends Error {}
+
+/** `--name value`, `--name=value` and bare `--flag`. */
+export function parseFlags(args: string[]): Flags {
+  const flags: Flags = {};
+  for (let i = 0; i < args.length; i++) {
+    const match = /^--([\w:-]+)(?:=(.*))?$/s.exec(args[i]);
+    if (!match) throw new CliError(`unexpected argument "${args[i]}"`);
+    const [, name, inline] = match;
+    if (inline !== undefined) flags[name] = inline;
+    else if (i + 1 < args.length && !args[i + 1].startsWith('--')) flags[name] = args[++i];
+    else flags[name] = true;
+  }
+  return flags;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  'tenant:create': {
+    usage: 'tenant:create --name <name> [--timezone Europe/Berlin] [--webhook-url URL --webhook-secret S]',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenant = await app!
+        .get(TenantService)
+        .createTenant(
+          required(flags, 'name'),
+          optional(flags, 'timezone') ?? 'UTC',
+          optional(flags, 'webhook-url') ?? null,
+          optional(flags, 'webhook-secret') ?? null,
+        );
+      print(JSON.stringify({ tenant_id: tenant.id, name: tenant.name, timezone: tenant.timezone }));
+    },
+  },
+  'apikey:create': {
+    usage: 'apikey:create --tenant <id> --scopes sync,admin [--user <user id>] [--name <label>]',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const key = await app!
+        .get(TenantService)
+        .createApiKey(
+          required(flags, 'tenant'),
+          required(flags, 'scopes').split(','),
+          optional(flags, 'user') ?? null,
+          optional(flags, 'name') ?? 'cli key',
+        );
+      print(
+        JSON.stringify({
+          id: key.id,
+          api_key: key.key,
+          tenant_id: key.tenantId,
+          scopes: key.scopes,
+          user_id: key.userId,
+        }),
+      );
+    },
+  },
+  'token:issue': {
+    usage: 'token:issue --tenant <id> --user <user id> --scope "sync admin" [--ttl 3600]',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      await app!.get(TenantService).findTenant(tenantId);
+      const ttl = Number(optional(flags, 'ttl') ?? '3600');
+      if (!Number.isInteger(ttl) || ttl < 1) throw new CliError('--ttl must be a positive whole number of seconds');
+      const scope = required(flags, 'scope')
+        .split(/[\s,]+/)
+        .join(' ');
+      print(app!.get(AuthService).issueToken({ tid: tenantId, sub: required(flags, 'user'), scope }, ttl));
+    },
+  },
+  'migration:run': {
+    usage: 'migration:run',
+    needsContext: false,
+    async run(_flags, { config, print }) {
+      const db = await new DataSource(dataSourceOptions(config)).initialize();
+      try {
+        const applied = await runMigrations(db, isEmbedded(config));
+        print(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
+      } finally {
+        await db.destroy();
+      }
+    },
+  },
+};
+
+export async function runCli(argv: string[], env: Record<string, string | undefined>, print: Print): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    print(
+      `usage: npm run cli -- <command>\n${Object.values(COMMANDS)
+        .map((c) => `  ${c.usage}`)
+        .join('\n')}`,
+    );
+    return name ? 2 : 0;
+  }
+  let app: INestApplicationContext | undefined;
+  try {
+    const values = parseFlags(rest);
+    const config = AppConfig.fromEnv({ ...env, SCHEDULER_ENABLED: 'false' });
+    if (command.needsContext) {
+      app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: ['error'] });
+    }
+    await command.run(values, { app, config, print });
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof AppException) {
+      print(`error: ${error.message}`);
+      return 2;
+    }
+    print(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await app?.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), process.env, (line) => process.stdout.write(`${line}\n`)).then(
+    (code) => process.exit(code),
+    () => process.exit(1),
+  );
+}

@@ -1,0 +1,203 @@
+import { NetworkQuality } from '../common/domain';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+interface VariableSpec<T> {
+  description: string;
+  default: string | undefined;
+  parse(raw: string, name: string): T;
+}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (raw: string, name: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+}
+
+function decimal(min: number, max: number) {
+  return (raw: string, name: string): number => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(name, `must be a number, got "${raw}"`);
+    if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+}
+
+function boolean(raw: string, name: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function optionalString(raw: string): string | undefined {
+  return raw.trim() === '' ? undefined : raw.trim();
+}
+
+function databaseUrl(raw: string, name: string): string | undefined {
+  const value = optionalString(raw);
+  if (value === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(value)) throw new ConfigError(name, 'must be a postgres:// or postgresql:// URL');
+  return value;
+}
+
+function jwtSecret(raw: string, name: string): string | undefined {
+  const value = optionalString(raw);
+  if (value !== undefined && value.length < 32) throw new ConfigError(name, 'must be at least 32 characters long');
+  return value;
+}
+
+const NETWORK_QUALITIES: readonly NetworkQuality[] = ['excellent', 'good', 'fair', 'poor'];
+
+function batchSizes(raw: string, name: string): Record<NetworkQuality, number> {
+  const sizes: Partial<Record<NetworkQuality, number>> = {};
+  for (const pair of raw.split(',')) {
+    const [key, value] = pair.split('=').map((part) => part.trim());
+    if (!NETWORK_QUALITIES.includes(key as NetworkQuality)) {
+      throw new ConfigError(name, `has an unknown network quality "${key}" (expected ${NETWORK_QUALITIES.join(', ')})`);
+    }
+    sizes[key as NetworkQuality] = integer(1, 1000)(value ?? '', name);
+  }
+  const missing = NETWORK_QUALITIES.filter((quality) => sizes[quality] === undefined);
+  if (missing.length > 0) throw new ConfigError(name, `is missing ${missing.join(', ')}`);
+  return sizes as Record<NetworkQuality, number>;
+}
+
+function hourRange(raw: string, name: string): { start: number; end: number } {
+  const match = /^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*$/.exec(raw);
+  if (!match) throw new ConfigError(name, `must look like 9-17, got "${raw}"`);
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (start > 23 || end > 23 || start > end)
+    throw new ConfigError(name, `must be two hours 0..23 with start <= end, got "${raw}"`);
+  return { start, end };
+}
+
+function logLevel(raw: string, name: string): string {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(raw)) throw new ConfigError(name, `must be one of ${levels.join(', ')}`);
+  return raw;
+}
+
+const spec = {
+  PORT: { description: 'HTTP port', default: '3000', parse: integer(0, 65535) },
+  DATABASE_URL: {
+    description: 'PostgreSQL URL; unset runs the embedded PGlite database in DATA_DIR',
+    default: undefined,
+    parse: databaseUrl,
+  },
+  DATA_DIR: { description: 'Folder of the embedded database', default: './.data', parse: (raw: string) => raw },
+  DB_POOL_SIZE: { description: 'PostgreSQL connection pool size', default: '10', parse: integer(1, 200) },
+  JWT_SECRET: {
+    description: 'HS256 secret for JWT credentials (>= 32 chars); unset accepts API keys only',
+    default: undefined,
+    parse: jwtSecret,
+  },
+  MIGRATIONS_RUN: { description: 'Run pending migrations at start-up', default: 'true', parse: boolean },
+  COMPRESSION_THRESHOLD_BYTES: {
+    description: 'Smallest body worth compressing',
+    default: '1024',
+    parse: integer(0),
+  },
+  MIN_COMPRESSION_RATIO: {
+    description: 'Compress only when compressed/original is below this',
+    default: '0.8',
+    parse: decimal(0.01, 1),
+  },
+  BATCH_SIZES: {
+    description: 'Batch size per network quality',
+    default: 'excellent=100,good=50,fair=25,poor=10',
+    parse: batchSizes,
+  },
+  QUEUE_HEALTHY_THRESHOLD: {
+    description: 'Pending items below which a queue is healthy',
+    default: '100',
+    parse: integer(1),
+  },
+  HIGH_PRIORITY_THRESHOLD: {
+    description: 'High-priority pending items below which a queue is healthy',
+    default: '20',
+    parse: integer(1),
+  },
+  DEVICE_HEALTH_THRESHOLD: {
+    description: 'Health score below which a device is unhealthy',
+    default: '70',
+    parse: integer(0, 100),
+  },
+  ANALYTICS_SNAPSHOT_INTERVAL_HOURS: {
+    description: 'Window of the scheduled snapshot',
+    default: '1',
+    parse: integer(1, 720),
+  },
+  PEAK_HOURS: { description: 'Peak hours (inclusive) in the tenant timezone', default: '9-17', parse: hourRange },
+  PUSH_MAX_ITEMS: { description: 'Most items in one push', default: '1000', parse: integer(1, 100000) },
+  BODY_LIMIT_BYTES: {
+    description: 'Largest request body, after decompression',
+    default: '10485760',
+    parse: integer(1024),
+  },
+  RECORD_MAX_BYTES: { description: 'Largest record data (compact JSON)', default: '262144', parse: integer(64) },
+  REVISION_RETENTION_DAYS: { description: 'Days record revisions are kept', default: '30', parse: integer(1) },
+  RATE_LIMIT_PER_MINUTE: { description: 'Requests per minute per credential', default: '1200', parse: integer(1) },
+  SCHEDULER_ENABLED: { description: 'Run the scheduled tasks', default: 'true', parse: boolean },
+  ALERT_SUCCESS_RATE_MIN_PCT: {
+    description: 'Alert when a snapshot success rate is below',
+    default: '90',
+    parse: decimal(0, 100),
+  },
+  ALERT_CONFLICT_RATE_MAX_PCT: {
+    description: 'Alert when a snapshot conflict rate is above',
+    default: '10',
+    parse: decimal(0, 100),
+  },
+  ALERT_UNHEALTHY_DEVICES_MAX: {
+    description: 'Alert when more devices than this score below 50',
+    default: '10',
+    parse: integer(0),
+  },
+  LOG_LEVEL: { description: 'Log level (JSON lines on stdout)', default: 'info', parse: logLevel },
+} satisfies Record<string, VariableSpec<unknown>>;
+
+type Spec = typeof spec;
+export type ConfigValues = { readonly [K in keyof Spec]: ReturnType<Spec[K]['parse']> };
+
+export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string | undefined; description: string }> =
+  Object.entries(spec).map(([name, variable]) => ({
+    name,
+    default: variable.default,
+    description: variable.description,
+  }));
+
+/** The one validated configuration, read once at boot; nothing else reads process.env. */
+export class AppConfig {
+  private constructor(readonly values: ConfigValues) {}
+
+  static fromEnv(env: Env = process.env, overrides: Partial<ConfigValues> = {}): AppConfig {
+    const values: Record<string, unknown> = {};
+    for (const [name, variable] of Object.entries(spec) as Array<[string, VariableSpec<unknown>]>) {
+      const raw = env[name] ?? variable.default;
+      values[name] = raw === undefined ? undefined : variable.parse(raw, name);
+    }
+    return new AppConfig({ ...(values as ConfigValues), ...overrides });
+  }
+
+  get<K extends keyof ConfigValues>(name: K): ConfigValues[K] {
+    return this.values[name];
+  }
+
+  with(overrides: Partial<ConfigValues>): AppConfig {
+    return new AppConfig({ ...this.values, ...overrides });
+  }
+}

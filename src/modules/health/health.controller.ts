@@ -1,0 +1,25 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '../../common/auth/auth.decorators';
+import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { HealthDto, HealthService } from './health.service';
+
+@ApiTags('operations')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Get('live')
+  @ApiOkResponse({ type: HealthDto })
+  live(): HealthDto {
+    return this.health.live();
+  }
+
+  @Get('ready')
+  @ApiOkResponse({ type: HealthDto })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Database unreachable' })
+  ready(): Promise<HealthDto> {
+    return this.health.ready();
+  }
+}

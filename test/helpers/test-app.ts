@@ -1,0 +1,121 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app.setup';
+import { AppConfig, ConfigValues } from '../../src/config/app-config';
+import { AuthService } from '../../src/modules/auth/auth.service';
+import { TenantService } from '../../src/modules/tenant/tenant.service';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+export interface TestTenant {
+  id: string;
+  adminKey: string;
+  syncKey: string;
+  /** A sync key bound to a user. */
+  syncKeyFor(userId: string): Promise<string>;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  url: string;
+  db: DataSource;
+  database: TestDatabase;
+  config: AppConfig;
+  createTenant(name?: string, timezone?: string): Promise<TestTenant>;
+  token(tenantId: string, userId: string, scope: string, expiresIn?: number): string;
+  close(): Promise<void>;
+}
+
+/** Boots the whole app on a fresh database (PostgreSQL when DATABASE_URL is set, else in-memory embedded). */
+export async function startTestApp(suite: string, overrides: Partial<ConfigValues> = {}): Promise<TestApp> {
+  const database = await createTestDatabase(suite);
+  const config = AppConfig.fromEnv(
+    { JWT_SECRET: TEST_JWT_SECRET, SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'silent', DB_POOL_SIZE: '10' },
+    { DATABASE_URL: database.url, ...overrides },
+  );
+  const app = await createApp({ config, embeddedDir: null, logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const tenants = app.get(TenantService);
+  let counter = 0;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    db: app.get(DataSource),
+    database,
+    config,
+    async createTenant(name = `tenant-${++counter}`, timezone = 'UTC') {
+      const tenant = await tenants.createTenant(name, timezone);
+      const admin = await tenants.createApiKey(tenant.id, ['admin'], 'admin-user', 'admin');
+      const sync = await tenants.createApiKey(tenant.id, ['sync'], 'user-1', 'sync');
+      return {
+        id: tenant.id,
+        adminKey: admin.key,
+        syncKey: sync.key,
+        syncKeyFor: async (userId: string) => (await tenants.createApiKey(tenant.id, ['sync'], userId)).key,
+      };
+    },
+    token(tenantId: string, userId: string, scope: string, expiresIn = 3600) {
+      return app.get(AuthService).issueToken({ tid: tenantId, sub: userId, scope }, expiresIn);
+    },
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+export interface CallOptions {
+  key?: string;
+  device?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A real HTTP call to the test app. */
+export async function call<T = any>(
+  t: TestApp,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<CallResult<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  if (options.device) headers['x-device-id'] = options.device;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  }
+  const response = await fetch(`${t.url}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  return { status: response.status, body: parsed as T, headers: response.headers };
+}
+
+/** Asserts the error body of API.md. */
+export function expectErrorBody(result: CallResult, status: number, code?: string): void {
+  expect(result.status).toBe(status);
+  expect(result.body).toEqual({
+    error: {
+      code: code ?? expect.any(String),
+      message: expect.any(String),
+      details: expect.any(Array),
+      request_id: expect.any(String),
+    },
+  });
+  expect(JSON.stringify(result.body)).not.toMatch(/\bat .+\.(ts|js):\d+/);
+}

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+
+/** The PostgreSQL server tests run against, or undefined for the embedded database. */
+export function serverUrl(): string | undefined {
+  const url = process.env.DATABASE_URL;
+  return url && url.trim() !== '' ? url : undefined;
+}
+
+export const usingPostgres = serverUrl() !== undefined;
+
+export interface TestDatabase {
+  /** URL of a fresh database, or undefined: the suite runs on an in-memory embedded database. */
+  url: string | undefined;
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** Each suite gets its own fresh database on the server (STYLE.md §8). */
+export async function createTestDatabase(suite: string): Promise<TestDatabase> {
+  const base = serverUrl();
+  if (!base) return { url: undefined, drop: async () => undefined };
+  const name = `fs_${suite.replace(/\W+/g, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: withDatabase(base, name),
+    drop: async () => {
+      const client = new Client({ connectionString: base });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** For suites that need several connections: say loudly when they cannot run here. */
+export function describeWithPostgres(name: string, body: () => void): void {
+  if (usingPostgres) {
+    describe(name, body);
+  } else {
+    process.stderr.write(`\n[SKIPPED] "${name}" needs several database connections: set DATABASE_URL to run it\n`);
+    describe.skip(`${name} (skipped: needs PostgreSQL, set DATABASE_URL)`, body);
+  }
+}

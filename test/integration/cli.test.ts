@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../src/cli';
+import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+
+describe('command line', () => {
+  let database: TestDatabase;
+  let env: Record<string, string | undefined>;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('cli');
+    dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-cli-'));
+    env = { DATABASE_URL: database.url, DATA_DIR: dataDir, JWT_SECRET: 'cli-secret-cli-secret-cli-secret-0123' };
+  });
+  afterAll(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
+    const lines: string[] = [];
+    const code = await runCli(argv, env, (line) => lines.push(line));
+    return { code, out: lines.join('\n') };
+  }
+
+  it('runs migrations, creates a tenant, an API key and a token', async () => {
+    expect((await run('migration:run')).code).toBe(0);
+    expect((await run('migration:run')).out).toBe('no pending migrations');
+
+    const tenant = await run('tenant:create', '--name', 'Acme Facilities', '--timezone', 'Asia/Kolkata');
+    expect(tenant.code).toBe(0);
+    const { tenant_id } = JSON.parse(tenant.out);
+    expect(tenant_id).toMatch(/^\d+$/);
+
+    const key = await run('apikey:create', '--tenant', tenant_id, '--scopes', 'sync,admin', '--user', 'tech-7');
+    expect(key.code).toBe(0);
+    expect(JSON.parse(key.out)).toMatchObject({
+      tenant_id,
+      scopes: ['sync', 'admin'],
+      user_id: 'tech-7',
+      api_key: expect.stringMatching(/^fsk_/),
+    });
+
+    const token = await run('token:issue', '--tenant', tenant_id, '--user', 'tech-7', '--scope', 'sync');
+    expect(token.code).toBe(0);
+    const payload = JSON.parse(Buffer.from(token.out.split('.')[1], 'base64url').toString());
+    expect(payload).toMatchObject({ tid: tenant_id, sub: 'tech-7', scope: 'sync' });
+  });
+
+  it('explains bad input with exit code 2', async () => {
+    expect(await run('tenant:create', '--timezone', 'UTC')).toEqual({ code: 2, out: 'error: --name is required' });
+    expect((await run('tenant:create', '--name', 'x', '--timezone', 'Nowhere/City')).code).toBe(2);
+    expect((await run('apikey:create', '--tenant', '424242', '--scopes', 'sync')).out).toMatch(
+      /tenant 424242 not found/,
+    );
+    expect((await run('apikey:create', '--tenant', '1', '--scopes', 'root')).code).toBe(2);
+    expect((await run('no-such-command')).code).toBe(2);
+  });
+});
