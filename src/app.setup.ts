@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/http/validation';
+import { MeteredRequest, SYNC_EVENT_SINK, SyncEventSink } from './common/metering/sync-meter';
 import { AppConfig } from './config/app-config';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -46,6 +47,23 @@ export function configureApp(app: NestFastifyApplication): void {
     void reply.header('x-request-id', request.id);
     return payload;
   });
+  // Hooks that transform response bodies (compression) are registered above this line, so the meter sees the wire.
+  fastify.addHook('onSend', async (request: MeteredRequest, _reply, payload) => {
+    const meter = request.syncMeter;
+    if (meter && meter.bytesSent === 0 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+      meter.bytesSent = Buffer.byteLength(payload);
+      if (meter.bytesRaw === 0) meter.bytesRaw = meter.bytesSent;
+    }
+    return payload;
+  });
+  const sink = optionalProvider<SyncEventSink>(app, SYNC_EVENT_SINK);
+  fastify.addHook('onResponse', async (request: MeteredRequest, reply) => {
+    if (!request.syncMeter || !sink) return;
+    // Never fails or delays the response: the sink logs its own errors.
+    void sink
+      .record(request.syncMeter, reply.statusCode)
+      .catch((error: unknown) => request.log.warn({ err: error }, 'sync event not recorded'));
+  });
   fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) =>
     sendError(error, request, reply),
   );
@@ -66,4 +84,12 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (fsk_...) or HS256 JWT' })
     .build();
   return SwaggerModule.createDocument(app, options);
+}
+
+function optionalProvider<T>(app: NestFastifyApplication, token: symbol): T | undefined {
+  try {
+    return app.get<T>(token, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
