@@ -1,4 +1,5 @@
 import { Foundation1795608648009 } from './1795608648009-Foundation';
+import { SyncRecordsQueue1795609471650 } from './1795609471650-SyncRecordsQueue';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
-export const MIGRATIONS: Array<new () => object> = [Foundation1795608648009];
+export const MIGRATIONS: Array<new () => object> = [Foundation1795608648009, SyncRecordsQueue1795609471650];

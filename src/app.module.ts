@@ -4,6 +4,8 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
+import { NotificationModule } from './modules/notification/notification.module';
+import { SyncModule } from './modules/sync/sync.module';
 import { TenantModule } from './modules/tenant/tenant.module';
 
 export interface AppModuleOptions {
@@ -22,6 +24,8 @@ export class AppModule {
         TenantModule,
         AuthModule,
         HealthModule,
+        NotificationModule,
+        SyncModule,
       ],
     };
   }

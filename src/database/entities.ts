@@ -1,5 +1,16 @@
+import { NotificationOutboxEntity } from '../modules/notification/entities/notification-outbox.entity';
+import { SyncQueueItemEntity } from '../modules/queue/entities/sync-queue-item.entity';
+import { SyncRecordRevisionEntity } from '../modules/sync/entities/sync-record-revision.entity';
+import { SyncRecordEntity } from '../modules/sync/entities/sync-record.entity';
 import { ApiKeyEntity } from '../modules/tenant/entities/api-key.entity';
 import { TenantEntity } from '../modules/tenant/entities/tenant.entity';
 
 /** Every TypeORM entity, listed once for the Nest module and the migration CLI. */
-export const ENTITIES = [TenantEntity, ApiKeyEntity];
+export const ENTITIES = [
+  TenantEntity,
+  ApiKeyEntity,
+  SyncRecordEntity,
+  SyncRecordRevisionEntity,
+  SyncQueueItemEntity,
+  NotificationOutboxEntity,
+];

@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { Queryable, sql } from '../../database/sql';
+
+export interface RecordKey {
+  domain: string;
+  mobileId: string;
+}
+
+export interface RecordRow {
+  domain: string;
+  mobile_id: string;
+  version: number;
+  data: Record<string, unknown>;
+  deleted: boolean;
+  change_seq: string;
+  client_updated_at: Date | null;
+  updated_at: Date;
+}
+
+export interface RevisionRow {
+  domain: string;
+  mobile_id: string;
+  version: number;
+  data: Record<string, unknown>;
+  deleted: boolean;
+}
+
+export interface RecordWrite {
+  domain: string;
+  mobileId: string;
+  /** The new version; several versions of one record may be written at once, in order. */
+  version: number;
+  data: Record<string, unknown>;
+  deleted: boolean;
+  clientUpdatedAt: Date | null;
+  userId: string | null;
+  deviceId: string | null;
+  clientMutationId: string | null;
+  /** push, conflict, manual, restore. */
+  origin: string;
+}
+
+export interface WrittenRecord {
+  domain: string;
+  mobile_id: string;
+  version: number;
+  change_seq: string;
+}
+
+export function recordKey(domain: string, mobileId: string): string {
+  return `${domain}:${mobileId.toLowerCase()}`;
+}
+
+/** sync_record and sync_record_revision: every statement is set-based, whatever the number of records. */
+@Injectable()
+export class SyncRecordRepository {
+  /**
+   * Serialises writers of these records until the transaction ends (rows that do not exist yet included), always in
+   * the same order so two batches never deadlock.
+   */
+  async lock(db: Queryable, tenantId: string, keys: RecordKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await sql(
+      db,
+      `SELECT count(pg_advisory_xact_lock(k)) FROM (
+         SELECT DISTINCT hashtextextended($1 || ':' || d || ':' || lower(m), 0) AS k
+         FROM unnest($2::text[], $3::text[]) AS t(d, m) ORDER BY k) AS locks`,
+      [tenantId, keys.map((key) => key.domain), keys.map((key) => key.mobileId)],
+    );
+  }
+
+  async find(db: Queryable, tenantId: string, keys: RecordKey[]): Promise<RecordRow[]> {
+    if (keys.length === 0) return [];
+    return sql<RecordRow>(
+      db,
+      `SELECT r.domain, r.mobile_id, r.version, r.data, r.deleted, r.change_seq, r.client_updated_at, r.updated_at
+       FROM sync_record r
+       JOIN unnest($2::text[], $3::uuid[]) AS k(domain, mobile_id) ON r.domain = k.domain AND r.mobile_id = k.mobile_id
+       WHERE r.tenant_id = $1`,
+      [tenantId, keys.map((key) => key.domain), keys.map((key) => key.mobileId)],
+    );
+  }
+
+  async findRevisions(
+    db: Queryable,
+    tenantId: string,
+    wanted: Array<RecordKey & { version: number }>,
+  ): Promise<RevisionRow[]> {
+    if (wanted.length === 0) return [];
+    return sql<RevisionRow>(
+      db,
+      `SELECT v.domain, v.mobile_id, v.version, v.data, v.deleted
+       FROM sync_record_revision v
+       JOIN unnest($2::text[], $3::uuid[], $4::int[]) AS k(domain, mobile_id, version)
+         ON v.domain = k.domain AND v.mobile_id = k.mobile_id AND v.version = k.version
+       WHERE v.tenant_id = $1`,
+      [tenantId, wanted.map((w) => w.domain), wanted.map((w) => w.mobileId), wanted.map((w) => w.version)],
+    );
+  }
+
+  /**
+   * Writes new versions: every version becomes a revision, the last one of each record its current copy with a new
+   * change_seq. The tenant's feed lock is held from here to commit, so change_seq order is commit order and a
+   * reader of the feed can never see a higher sequence before a lower one commits. Call last in the transaction.
+   */
+  async write(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
+    if (writes.length === 0) return [];
+    const latest = new Map<string, RecordWrite>();
+    for (const write of writes) {
+      const key = recordKey(write.domain, write.mobileId);
+      const current = latest.get(key);
+      if (!current || current.version < write.version) latest.set(key, write);
+    }
+    await sql(
+      db,
+      `INSERT INTO sync_record_revision
+         (tenant_id, domain, mobile_id, version, data, deleted, device_id, user_id, client_mutation_id, origin)
+       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, w.device_id, w.user_id, w.mutation_id, w.origin
+       FROM unnest($2::text[], $3::uuid[], $4::int[], $5::jsonb[], $6::bool[], $7::text[], $8::text[], $9::text[],
+                   $10::text[]) AS w(domain, mobile_id, version, data, deleted, device_id, user_id, mutation_id, origin)`,
+      [
+        tenantId,
+        writes.map((w) => w.domain),
+        writes.map((w) => w.mobileId),
+        writes.map((w) => w.version),
+        writes.map((w) => JSON.stringify(w.data)),
+        writes.map((w) => w.deleted),
+        writes.map((w) => w.deviceId),
+        writes.map((w) => w.userId),
+        writes.map((w) => w.clientMutationId),
+        writes.map((w) => w.origin),
+      ],
+    );
+    const finals = [...latest.values()];
+    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    return sql<WrittenRecord>(
+      db,
+      `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, deleted, change_seq, client_updated_at,
+                                updated_at, updated_by_user, updated_by_device)
+       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, nextval('sync_change_seq'), w.client_updated_at,
+              now(), w.user_id, w.device_id
+       FROM unnest($2::text[], $3::uuid[], $4::int[], $5::jsonb[], $6::bool[], $7::timestamptz[], $8::text[],
+                   $9::text[]) WITH ORDINALITY
+            AS w(domain, mobile_id, version, data, deleted, client_updated_at, user_id, device_id, ord)
+       ORDER BY w.ord
+       ON CONFLICT ON CONSTRAINT pk_sync_record DO UPDATE SET
+         version = EXCLUDED.version, data = EXCLUDED.data, deleted = EXCLUDED.deleted,
+         change_seq = EXCLUDED.change_seq, client_updated_at = EXCLUDED.client_updated_at,
+         updated_at = EXCLUDED.updated_at, updated_by_user = EXCLUDED.updated_by_user,
+         updated_by_device = EXCLUDED.updated_by_device
+       RETURNING domain, mobile_id, version, change_seq`,
+      [
+        tenantId,
+        finals.map((w) => w.domain),
+        finals.map((w) => w.mobileId),
+        finals.map((w) => w.version),
+        finals.map((w) => JSON.stringify(w.data)),
+        finals.map((w) => w.deleted),
+        finals.map((w) => w.clientUpdatedAt?.toISOString() ?? null),
+        finals.map((w) => w.userId),
+        finals.map((w) => w.deviceId),
+      ],
+    );
+  }
+
+  /** One page of the tenant's changes feed after a change_seq, in order. */
+  async changesAfter(
+    db: Queryable,
+    tenantId: string,
+    afterSeq: string,
+    domains: string[] | null,
+    limit: number,
+  ): Promise<RecordRow[]> {
+    return sql<RecordRow>(
+      db,
+      `SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at
+       FROM sync_record
+       WHERE tenant_id = $1 AND change_seq > $2 AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
+       ORDER BY change_seq
+       LIMIT $4`,
+      [tenantId, afterSeq, domains, limit],
+    );
+  }
+
+  /** Drops revisions older than the cutoff, always keeping each record's current version. */
+  async pruneRevisions(db: Queryable, olderThan: Date): Promise<number> {
+    const rows = await sql<{ n: string }>(
+      db,
+      `WITH gone AS (
+         DELETE FROM sync_record_revision v
+         WHERE v.created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM sync_record r WHERE r.tenant_id = v.tenant_id AND r.domain = v.domain
+                           AND r.mobile_id = v.mobile_id AND r.version = v.version)
+         RETURNING 1)
+       SELECT count(*)::text AS n FROM gone`,
+      [olderThan.toISOString()],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+}
