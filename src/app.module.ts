@@ -6,6 +6,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { NotificationModule } from './modules/notification/notification.module';
 import { SyncModule } from './modules/sync/sync.module';
+import { QueueModule } from './modules/queue/queue.module';
 import { TenantModule } from './modules/tenant/tenant.module';
 
 export interface AppModuleOptions {
@@ -26,6 +27,7 @@ export class AppModule {
         HealthModule,
         NotificationModule,
         SyncModule,
+        QueueModule,
       ],
     };
   }

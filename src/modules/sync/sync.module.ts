@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
 import { SyncRecordRepository } from './sync-record.repository';
 import { SyncRecordsService } from './sync-records.service';
+import { SyncController } from './sync.controller';
+import { SyncService } from './sync.service';
 
 @Module({
-  providers: [SyncRecordRepository, SyncRecordsService],
+  controllers: [SyncController],
+  providers: [SyncRecordRepository, SyncRecordsService, SyncService],
   exports: [SyncRecordRepository, SyncRecordsService],
 })
 export class SyncModule {}

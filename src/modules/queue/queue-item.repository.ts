@@ -1,0 +1,203 @@
+import { Injectable } from '@nestjs/common';
+import { Queryable, sql } from '../../database/sql';
+import type { ItemResult, PlannedItem } from './queue.policy';
+
+export interface NewQueueItem {
+  client_mutation_id: string;
+  payload_hash: string;
+  domain: string;
+  mobile_id: string;
+  base_version: number;
+  payload: string;
+  deleted: boolean;
+  client_updated_at: string | null;
+  priority: number;
+  clock_offset_ms: number | null;
+}
+
+export interface StoredItem {
+  id: string;
+  client_mutation_id: string;
+  payload_hash: string;
+  domain: string;
+  mobile_id: string;
+  priority: number;
+  status: string;
+  result: ItemResult | null;
+}
+
+export interface ClaimFilter {
+  tenantId: string;
+  /** One device, or every device of a user, or (both null) every device of the tenant. */
+  deviceId: string | null;
+  userId: string | null;
+  /** Highest priority rank number included (0 high only, 2 everything). */
+  maxPriorityRank: number;
+  limit: number;
+}
+
+export interface ItemOutcome {
+  id: string;
+  status: 'processed' | 'manual_required' | 'rejected';
+  result: ItemResult;
+}
+
+const CLAIMED_COLUMNS = `q.id, q.device_id, q.user_id, q.client_mutation_id, q.domain, q.mobile_id, q.base_version,
+  q.payload, q.deleted, q.client_updated_at, q.clock_offset_ms, q.priority`;
+
+/** sync_queue_item: ingest, claims (SKIP LOCKED) and results, each a single set-based statement. */
+@Injectable()
+export class QueueItemRepository {
+  /** Stores new mutations in push order; ones already known (same device and client_mutation_id) are left alone. */
+  async insertNew(
+    db: Queryable,
+    tenantId: string,
+    deviceId: string,
+    userId: string | null,
+    items: NewQueueItem[],
+  ): Promise<string[]> {
+    const rows = await sql<{ client_mutation_id: string }>(
+      db,
+      `INSERT INTO sync_queue_item (tenant_id, device_id, user_id, client_mutation_id, payload_hash, domain, mobile_id,
+                                    base_version, payload, deleted, client_updated_at, priority, clock_offset_ms)
+       SELECT $1, $2, $3, i.cmid, i.hash, i.domain, i.mobile_id, i.base_version, i.payload, i.deleted, i.cua, i.priority,
+              i.clock_offset
+       FROM unnest($4::text[], $5::text[], $6::text[], $7::uuid[], $8::int[], $9::jsonb[], $10::bool[],
+                   $11::timestamptz[], $12::smallint[], $13::int[]) WITH ORDINALITY
+            AS i(cmid, hash, domain, mobile_id, base_version, payload, deleted, cua, priority, clock_offset, ord)
+       ORDER BY i.ord
+       ON CONFLICT (tenant_id, device_id, client_mutation_id) DO NOTHING
+       RETURNING client_mutation_id`,
+      [
+        tenantId,
+        deviceId,
+        userId,
+        items.map((i) => i.client_mutation_id),
+        items.map((i) => i.payload_hash),
+        items.map((i) => i.domain),
+        items.map((i) => i.mobile_id),
+        items.map((i) => i.base_version),
+        items.map((i) => i.payload),
+        items.map((i) => i.deleted),
+        items.map((i) => i.client_updated_at),
+        items.map((i) => i.priority),
+        items.map((i) => i.clock_offset_ms),
+      ],
+    );
+    return rows.map((row) => row.client_mutation_id);
+  }
+
+  async findByMutationIds(
+    db: Queryable,
+    tenantId: string,
+    deviceId: string,
+    mutationIds: string[],
+  ): Promise<StoredItem[]> {
+    return sql<StoredItem>(
+      db,
+      `SELECT id, client_mutation_id, payload_hash, domain, mobile_id, priority, status, result
+       FROM sync_queue_item
+       WHERE tenant_id = $1 AND device_id = $2 AND client_mutation_id = ANY($3::text[])`,
+      [tenantId, deviceId, mutationIds],
+    );
+  }
+
+  /**
+   * Locks the most urgent pending items (SKIP LOCKED: another processor's items are left to it). An item is as urgent
+   * as the most urgent later edit of the same record from the same device, so edits of one record are never
+   * reordered: whenever an item is chosen, its predecessors sort before it and are chosen too.
+   */
+  async claim(db: Queryable, filter: ClaimFilter): Promise<PlannedItem[]> {
+    return sql<PlannedItem>(
+      db,
+      `WITH pending AS (
+         SELECT id, min(priority) OVER (PARTITION BY device_id, domain, mobile_id ORDER BY id DESC) AS urgency
+         FROM sync_queue_item
+         WHERE tenant_id = $1 AND status = 'pending'
+           AND ($2::text IS NULL OR device_id = $2) AND ($3::text IS NULL OR user_id = $3)
+       ), chosen AS (
+         SELECT id FROM pending WHERE urgency <= $4 ORDER BY urgency, id LIMIT $5
+       )
+       SELECT ${CLAIMED_COLUMNS}
+       FROM sync_queue_item q JOIN chosen c ON q.id = c.id
+       WHERE q.tenant_id = $1 AND q.status = 'pending'
+       ORDER BY q.id
+       FOR UPDATE OF q SKIP LOCKED`,
+      [filter.tenantId, filter.deviceId, filter.userId, filter.maxPriorityRank, filter.limit],
+    );
+  }
+
+  /** Pending item ids of the given records and devices, oldest first: to check no predecessor was skipped. */
+  async pendingIdsOf(
+    db: Queryable,
+    tenantId: string,
+    items: PlannedItem[],
+  ): Promise<Array<{ id: string; device_id: string; domain: string; mobile_id: string }>> {
+    if (items.length === 0) return [];
+    return sql(
+      db,
+      `SELECT q.id, q.device_id, q.domain, q.mobile_id
+       FROM sync_queue_item q
+       JOIN (SELECT DISTINCT * FROM unnest($2::text[], $3::text[], $4::uuid[])) AS k(device_id, domain, mobile_id)
+         ON q.device_id = k.device_id AND q.domain = k.domain AND q.mobile_id = k.mobile_id
+       WHERE q.tenant_id = $1 AND q.status = 'pending'
+       ORDER BY q.id`,
+      [tenantId, items.map((i) => i.device_id), items.map((i) => i.domain), items.map((i) => i.mobile_id)],
+    );
+  }
+
+  async markDone(db: Queryable, tenantId: string, outcomes: ItemOutcome[], msPerItem: number): Promise<void> {
+    if (outcomes.length === 0) return;
+    await sql(
+      db,
+      `UPDATE sync_queue_item q
+       SET status = o.status, result = o.result, processed_at = now(), attempts = q.attempts + 1, processing_ms = $5
+       FROM unnest($2::bigint[], $3::text[], $4::jsonb[]) AS o(id, status, result)
+       WHERE q.tenant_id = $1 AND q.id = o.id`,
+      [
+        tenantId,
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => JSON.stringify(o.result)),
+        msPerItem,
+      ],
+    );
+  }
+
+  async countPending(
+    db: Queryable,
+    tenantId: string,
+    deviceId: string | null,
+    userId: string | null,
+  ): Promise<{ pending: number; high: number }> {
+    const rows = await sql<{ pending: string; high: string }>(
+      db,
+      `SELECT count(*) AS pending, count(*) FILTER (WHERE priority = 0) AS high
+       FROM sync_queue_item
+       WHERE tenant_id = $1 AND status = 'pending' AND ($2::text IS NULL OR device_id = $2) AND ($3::text IS NULL OR user_id = $3)`,
+      [tenantId, deviceId, userId],
+    );
+    return { pending: Number(rows[0].pending), high: Number(rows[0].high) };
+  }
+
+  /** Average processing time per item over the last hour, or null without history. */
+  async recentMsPerItem(db: Queryable, tenantId: string): Promise<number | null> {
+    const rows = await sql<{ avg: number | null }>(
+      db,
+      `SELECT avg(processing_ms)::float8 AS avg FROM sync_queue_item
+       WHERE tenant_id = $1 AND processed_at > now() - interval '1 hour' AND processing_ms IS NOT NULL`,
+      [tenantId],
+    );
+    return rows[0]?.avg ?? null;
+  }
+
+  /** Devices with pending items, oldest waiting first, across all tenants (the drain). */
+  async pendingDevices(db: Queryable, limit: number): Promise<Array<{ tenant_id: string; device_id: string }>> {
+    return sql(
+      db,
+      `SELECT tenant_id, device_id FROM sync_queue_item WHERE status = 'pending'
+       GROUP BY tenant_id, device_id ORDER BY min(id) LIMIT $1`,
+      [limit],
+    );
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ConflictModule } from '../conflict/conflict.module';
+import { SyncModule } from '../sync/sync.module';
+import { QueueItemRepository } from './queue-item.repository';
+import { QueueController } from './queue.controller';
+import { QueueService } from './queue.service';
+
+@Module({
+  imports: [ConflictModule, SyncModule],
+  controllers: [QueueController],
+  providers: [QueueItemRepository, QueueService],
+  exports: [QueueService, QueueItemRepository],
+})
+export class QueueModule {}

@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+const DOMAIN_LIST = /^(journal|attendance|task|ticket|work_order)(,(journal|attendance|task|ticket|work_order))*$/;
+
+export class PullQueryDto {
+  /** Opaque cursor from the previous page's next_cursor; omit to start at the beginning. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number = 100;
+
+  /** Comma-separated domains, e.g. task,ticket. */
+  @IsOptional()
+  @IsString()
+  @Matches(DOMAIN_LIST, {
+    message: 'domains must be a comma-separated list of journal, attendance, task, ticket, work_order',
+  })
+  domains?: string;
+}
+
+export class PullBodyDto extends PullQueryDto {
+  /** Versions the device already holds, by mobile_id: changes come as RFC 6902 patches from them when smaller. */
+  @IsOptional()
+  @IsObject()
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { '550e8400-e29b-41d4-a716-446655440000': 3 },
+  })
+  known_versions?: Record<string, number>;
+
+  @IsOptional()
+  @IsBoolean()
+  delta?: boolean;
+}
+
+export class ChangeDto {
+  domain!: string;
+  mobile_id!: string;
+  version!: number;
+  /** True for a tombstone: the record was deleted (data is null). */
+  deleted!: boolean;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
+  data?: Record<string, unknown> | null;
+  /** With delta pulls: the version the patch applies to. */
+  base_version?: number;
+  /** With delta pulls: RFC 6902 operations turning base_version into this version. */
+  @ApiPropertyOptional({ type: 'array', items: { type: 'object', additionalProperties: true } })
+  patch?: Array<Record<string, unknown>>;
+  updated_at!: string;
+}
+
+export class PullResponseDto {
+  changes!: ChangeDto[];
+  @ApiProperty({ nullable: true, type: 'string' })
+  next_cursor!: string | null;
+  has_more!: boolean;
+}

@@ -1,0 +1,37 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
+import type { Principal } from '../../common/auth/principal';
+import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { Meter, SyncMeter } from '../../common/metering/sync-meter';
+import { PullBodyDto, PullQueryDto, PullResponseDto } from './dto/sync.dto';
+import { SyncService } from './sync.service';
+
+@ApiTags('sync')
+@RequireScopes('sync')
+@ApiBadRequestResponse({ type: ErrorBodyDto })
+@Controller('api/v1/sync/pull')
+export class SyncController {
+  constructor(private readonly sync: SyncService) {}
+
+  /** The tenant's changes feed after a cursor (keyset over the change sequence; tombstones included). */
+  @Get()
+  pull(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: PullQueryDto,
+    @Meter('pull') meter: SyncMeter,
+  ): Promise<PullResponseDto> {
+    return this.sync.pull(principal, query, meter);
+  }
+
+  /** The same feed; with known_versions and delta: true, changes come as RFC 6902 patches when smaller. */
+  @Post()
+  @HttpCode(200)
+  pullWithBody(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: PullBodyDto,
+    @Meter('pull') meter: SyncMeter,
+  ): Promise<PullResponseDto> {
+    return this.sync.pull(principal, body, meter);
+  }
+}
