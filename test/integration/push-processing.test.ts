@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'typeorm';
+import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
+import { describeWithPostgres } from '../helpers/test-database';
+import { pushItem, taskData } from '../factories/records';
+
+function countStatements(t: TestApp): { count(): number; stop(): void } {
+  const original = t.db.logger;
+  let statements = 0;
+  const counting: Logger = {
+    logQuery: () => {
+      statements += 1;
+    },
+    logQueryError: () => undefined,
+    logQuerySlow: () => undefined,
+    logSchemaBuild: () => undefined,
+    logMigration: () => undefined,
+    log: () => undefined,
+  };
+  Object.assign(t.db, { logger: counting });
+  return { count: () => statements, stop: () => Object.assign(t.db, { logger: original }) };
+}
+
+describe('push processing cost', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    t = await startTestApp('push_cost');
+    tenant = await t.createTenant();
+  });
+  afterAll(() => t.close());
+
+  async function statementsFor(items: unknown[], device: string): Promise<number> {
+    const counter = countStatements(t);
+    try {
+      const result = await call(t, 'POST', '/api/v1/sync/push', { key: tenant.syncKey, device, body: { items } });
+      expect(result.status).toBe(200);
+      return counter.count();
+    } finally {
+      counter.stop();
+    }
+  }
+
+  it('costs the same bounded number of SQL statements for 10 and for 1000 items, conflicts included', async () => {
+    const seeded = [...Array(1000)].map(() => pushItem());
+    await call(t, 'POST', '/api/v1/sync/push', { key: tenant.syncKey, device: 'seed', body: { items: seeded } });
+
+    const small = [...Array(10)].map(() => pushItem());
+    // 1000 items: 800 new records, 200 stale edits of seeded records (conflicts through the policy).
+    const large = [
+      ...[...Array(800)].map(() => pushItem()),
+      ...seeded
+        .slice(0, 200)
+        .map((s) => pushItem({ mobile_id: s.mobile_id, base_version: 0, data: taskData({ jobstatus: 'STANDBY' }) })),
+    ];
+    const forSmall = await statementsFor(small, 'dev-small');
+    const forLarge = await statementsFor(large, 'dev-large');
+    process.stdout.write(`push statements: 10 items -> ${forSmall}, 1000 items (200 conflicts) -> ${forLarge}\n`);
+    expect(forLarge).toBeLessThanOrEqual(20);
+    expect(forLarge - forSmall).toBeLessThanOrEqual(2);
+  });
+});
+
+describeWithPostgres('concurrent pushes of the same records (PostgreSQL)', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    t = await startTestApp('push_concurrency');
+    tenant = await t.createTenant();
+  });
+  afterAll(() => t.close());
+
+  it('ends with contiguous versions, one revision per version, and no edit applied twice or lost', async () => {
+    const records = [...Array(5)].map(() => randomUUID());
+    const devices = [...Array(20)].map((_, i) => `device-${i}`);
+    await call(t, 'POST', '/api/v1/sync/push', {
+      key: tenant.syncKey,
+      device: 'creator',
+      body: { items: records.map((id) => pushItem({ mobile_id: id, data: taskData({ by: 'creator' }) })) },
+    });
+    const pushes = devices.map((device, d) =>
+      call(t, 'POST', '/api/v1/sync/push', {
+        key: tenant.syncKey,
+        device,
+        body: {
+          items: records.map((id) =>
+            pushItem({
+              mobile_id: id,
+              base_version: 1,
+              data: taskData({ by: device }),
+              client_updated_at: new Date(Date.UTC(2025, 8, 28, 9, 0, d)).toISOString(),
+            }),
+          ),
+        },
+      }),
+    );
+    const responses = await Promise.all(pushes);
+    expect(responses.map((r) => r.status)).toEqual(devices.map(() => 200));
+    const results = responses.flatMap((r) => r.body.results);
+    expect(results).toHaveLength(100);
+    const applied = results.filter((r) => r.status === 'applied');
+    const resolved = results.filter((r) => r.status === 'resolved');
+    expect(applied.length + resolved.length).toBe(100);
+    // The first writer of each record applies cleanly; the other 19 edits of it are conflicts.
+    expect(applied).toHaveLength(5);
+    expect(resolved.every((r) => typeof r.conflict_id === 'string')).toBe(true);
+
+    const rows = await t.db.query(
+      `SELECT r.mobile_id, r.version, count(v.version)::int AS revisions, min(v.version) AS first, max(v.version) AS last
+       FROM sync_record r JOIN sync_record_revision v USING (tenant_id, domain, mobile_id)
+       WHERE r.tenant_id = $1 AND r.mobile_id = ANY($2::uuid[]) GROUP BY r.mobile_id, r.version`,
+      [tenant.id, records],
+    );
+    for (const row of rows) {
+      expect(row.revisions).toBe(row.version);
+      expect(row.first).toBe(1);
+      expect(row.last).toBe(row.version);
+    }
+    const items = await t.db.query(
+      `SELECT status, count(*)::int AS n FROM sync_queue_item WHERE tenant_id = $1 AND device_id <> 'creator' GROUP BY status`,
+      [tenant.id],
+    );
+    expect(items).toEqual([{ status: 'processed', n: 100 }]);
+    // Client-wins-by-time: each record ends with the edit of the device with the latest timestamp.
+    const finals = await t.db.query(
+      `SELECT data->>'by' AS by FROM sync_record WHERE tenant_id = $1 AND mobile_id = ANY($2::uuid[])`,
+      [tenant.id, records],
+    );
+    expect(finals.map((f: { by: string }) => f.by)).toEqual(records.map(() => 'device-19'));
+    process.stdout.write(
+      `concurrency: 20 devices x 5 records, ${applied.length} applied, ${resolved.length} conflicts resolved\n`,
+    );
+  });
+});
