@@ -29,7 +29,7 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
 /** SQLSTATE classes and driver messages that mean the database is out of reach, not that the request is wrong. */
 const UNAVAILABLE_SQLSTATES = /^(08|57P0[1-3]|53300|40001|40P01|55P03|57014)/;
 const UNAVAILABLE_MESSAGES =
-  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down)|terminating connection|Cannot use a pool after calling end/i;
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down)|terminating connection|Cannot use a pool after calling end|not currently accepting connections|Query runner already released|Connection terminated unexpectedly/i;
 /** Data exceptions (class 22) are bad input that slipped past validation: a 400, never a 500. */
 const BAD_INPUT_SQLSTATES = /^22/;
 
