@@ -3,6 +3,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BandwidthModule } from './modules/bandwidth/bandwidth.module';
 import { HealthModule } from './modules/health/health.module';
 import { TenantModule } from './modules/tenant/tenant.module';
 
@@ -22,6 +23,7 @@ export class AppModule {
         TenantModule,
         AuthModule,
         HealthModule,
+        BandwidthModule,
       ],
     };
   }

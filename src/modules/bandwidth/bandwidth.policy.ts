@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { compare, Operation } from 'fast-json-patch';
+import { compare } from 'fast-json-patch';
 import { NetworkQuality, Priority, PRIORITY_RANK } from '../../common/domain';
 import { AppException } from '../../common/errors/app-exception';
 
@@ -66,6 +66,18 @@ export function compressPayload(data: unknown, level: string, options: Compressi
 
 export type JsonObject = Record<string, unknown>;
 
+/** An RFC 6902 operation (fast-json-patch's own type also admits its private `_get`). */
+export type PatchOperation =
+  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
+  | { op: 'remove'; path: string }
+  | { op: 'move' | 'copy'; path: string; from: string };
+
+/** RFC 6902 operations from one object or array to another (fast-json-patch's diff; inputs are not mutated). */
+function diff(from: JsonObject | unknown[], to: JsonObject | unknown[]): PatchOperation[] {
+  // compare() only emits add, remove and replace.
+  return compare(from, to) as PatchOperation[];
+}
+
 export interface RecordDelta {
   mobile_id: unknown;
   version: unknown;
@@ -76,7 +88,7 @@ export interface RecordDelta {
   /** Top-level fields the server has and the client dropped. */
   removed_fields: string[];
   /** RFC 6902 operations turning the server copy into the client copy. */
-  patch: Operation[];
+  patch: PatchOperation[];
 }
 
 /** Identity keys: never part of a delta. */
@@ -97,19 +109,18 @@ function topLevelKey(path: string): string {
   return segment.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-/** RFC 6902 operations from `from` to `to` (fast-json-patch's diff; the inputs are not mutated). */
-export function jsonPatch(from: unknown, to: unknown): Operation[] {
-  if (!isJsonObject(from) && !Array.isArray(from)) return [{ op: 'replace', path: '', value: to }];
-  if (!isJsonObject(to) && !Array.isArray(to)) return [{ op: 'replace', path: '', value: to }];
-  if (Array.isArray(from) !== Array.isArray(to)) return [{ op: 'replace', path: '', value: to }];
-  return compare(from, to);
+/** RFC 6902 operations turning any JSON value into another (a whole-document replace across types). */
+export function jsonPatch(from: unknown, to: unknown): PatchOperation[] {
+  if (isJsonObject(from) && isJsonObject(to)) return diff(from, to);
+  if (Array.isArray(from) && Array.isArray(to)) return diff(from, to);
+  return [{ op: 'replace', path: '', value: to }];
 }
 
 export function calculateDelta(server: unknown, client: unknown): RecordDelta {
   if (!isJsonObject(server) || !isJsonObject(client)) {
     throw AppException.validation('server_version and client_version must be JSON objects');
   }
-  const patch = compare(withoutIgnoredKeys(server), withoutIgnoredKeys(client));
+  const patch = diff(withoutIgnoredKeys(server), withoutIgnoredKeys(client));
   const touched = new Set(patch.map((operation) => topLevelKey(operation.path)));
   const delta: JsonObject = {};
   const removed: string[] = [];
