@@ -97,7 +97,7 @@ describe('decodeRequestBody', () => {
     bomb.destroy();
     expect(error).toBeInstanceOf(AppException);
     expect((error as AppException).code).toBe(ErrorCode.PayloadTooLarge);
-    expect(produced).toBeLessThan(64 * 1024 * 1024);
+    expect(produced).toBeLessThan(16 * 1024 * 1024);
   });
 
   it('passes a body within the limit through and counts the encoded bytes', async () => {
