@@ -3,6 +3,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BandwidthModule } from './modules/bandwidth/bandwidth.module';
 import { HealthModule } from './modules/health/health.module';
 import { NotificationModule } from './modules/notification/notification.module';
 import { SyncModule } from './modules/sync/sync.module';
@@ -26,6 +27,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         NotificationModule,
+        BandwidthModule,
         SyncModule,
         QueueModule,
       ],

@@ -9,6 +9,7 @@ import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.f
 import { createValidationPipe } from './common/http/validation';
 import { MeteredRequest, SYNC_EVENT_SINK, SyncEventSink } from './common/metering/sync-meter';
 import { AppConfig } from './config/app-config';
+import { registerHttpCompression } from './modules/bandwidth/http-compression';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -47,6 +48,7 @@ export function configureApp(app: NestFastifyApplication): void {
     void reply.header('x-request-id', request.id);
     return payload;
   });
+  registerHttpCompression(fastify, app.get(AppConfig));
   // Hooks that transform response bodies (compression) are registered above this line, so the meter sees the wire.
   fastify.addHook('onSend', async (request: MeteredRequest, _reply, payload) => {
     const meter = request.syncMeter;

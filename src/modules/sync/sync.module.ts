@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { BandwidthModule } from '../bandwidth/bandwidth.module';
 import { SyncRecordRepository } from './sync-record.repository';
 import { SyncRecordsService } from './sync-records.service';
 import { SyncController } from './sync.controller';
 import { SyncService } from './sync.service';
 
 @Module({
+  imports: [BandwidthModule],
   controllers: [SyncController],
   providers: [SyncRecordRepository, SyncRecordsService, SyncService],
   exports: [SyncRecordRepository, SyncRecordsService],

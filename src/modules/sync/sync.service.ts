@@ -4,8 +4,12 @@ import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
 import type { SyncMeter } from '../../common/metering/sync-meter';
+import { BandwidthService } from '../bandwidth/bandwidth.service';
 import type { ChangeDto, PullBodyDto, PullResponseDto } from './dto/sync.dto';
-import { RecordRow, SyncRecordRepository } from './sync-record.repository';
+import { recordKey, RecordRow, SyncRecordRepository } from './sync-record.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_KNOWN_VERSIONS = 10000;
 
 const CURSOR_PREFIX = 'cs1:';
 
@@ -31,23 +35,79 @@ export class SyncService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly records: SyncRecordRepository,
+    private readonly bandwidth: BandwidthService,
   ) {}
 
   /** One page of the tenant's changes feed, in change order, tombstones included. */
   async pull(principal: Principal, request: PullBodyDto, meter: SyncMeter): Promise<PullResponseDto> {
     const after = decodeCursor(request.cursor);
-    const limit = request.limit ?? 100;
+    const known = request.delta ? knownVersions(request.known_versions) : new Map<string, number>();
+    const limit = request.network_quality
+      ? Math.min(request.limit ?? 100, this.bandwidth.batchSizeFor(request.network_quality))
+      : (request.limit ?? 100);
+    meter.networkType = request.network_quality ?? null;
     const domains = request.domains ? [...new Set(request.domains.split(','))] : null;
     const rows = await this.records.changesAfter(this.db, principal.tenantId, after, domains, limit + 1);
     const page = rows.slice(0, limit);
     meter.items = page.length;
-    const changes = page.map(toChange);
+    const changes = known.size > 0 ? await this.withDeltas(principal.tenantId, page, known, meter) : page.map(toChange);
     return {
       changes,
       next_cursor: page.length > 0 ? encodeCursor(page[page.length - 1].change_seq) : request.cursor || null,
       has_more: rows.length > limit,
     };
   }
+
+  /**
+   * Sends a change as an RFC 6902 patch from the version the device holds (when that version is still in the
+   * revision history and the patch is smaller than the record), counting the bytes saved.
+   */
+  private async withDeltas(
+    tenantId: string,
+    page: RecordRow[],
+    known: Map<string, number>,
+    meter: SyncMeter,
+  ): Promise<ChangeDto[]> {
+    const wanted = page
+      .filter((row) => !row.deleted && (known.get(row.mobile_id) ?? row.version) < row.version)
+      .map((row) => ({ domain: row.domain, mobileId: row.mobile_id, version: known.get(row.mobile_id)! }));
+    const bases = new Map(
+      (await this.records.findRevisions(this.db, tenantId, wanted)).map((rev) => [
+        recordKey(rev.domain, rev.mobile_id),
+        rev,
+      ]),
+    );
+    return page.map((row) => {
+      const base = bases.get(recordKey(row.domain, row.mobile_id));
+      if (!base || base.deleted) return toChange(row);
+      const choice = this.bandwidth.deltaOrFull(base.data, row.data);
+      if (!choice.patch) return toChange(row);
+      meter.bytesSavedDelta += choice.savedBytes;
+      const { data: _full, ...change } = toChange(row);
+      return {
+        ...change,
+        base_version: base.version,
+        patch: choice.patch,
+      };
+    });
+  }
+}
+
+function knownVersions(raw: Record<string, number> | undefined): Map<string, number> {
+  const entries = Object.entries(raw ?? {});
+  if (entries.length > MAX_KNOWN_VERSIONS) {
+    throw AppException.validation(`known_versions holds at most ${MAX_KNOWN_VERSIONS} records`);
+  }
+  const known = new Map<string, number>();
+  for (const [mobileId, version] of entries) {
+    if (!UUID.test(mobileId) || !Number.isInteger(version) || version < 1 || version > 2147483647) {
+      throw AppException.validation('known_versions maps record uuids to versions >= 1', [
+        { field: `known_versions.${mobileId.slice(0, 64)}`, message: 'must be a uuid mapped to a whole version >= 1' },
+      ]);
+    }
+    known.set(mobileId.toLowerCase(), version);
+  }
+  return known;
 }
 
 function toChange(row: RecordRow): ChangeDto {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { NETWORK_QUALITIES } from '../../../common/domain';
 
 const DOMAIN_LIST = /^(journal|attendance|task|ticket|work_order)(,(journal|attendance|task|ticket|work_order))*$/;
 
@@ -27,6 +28,12 @@ export class PullQueryDto {
     message: 'domains must be a comma-separated list of journal, attendance, task, ticket, work_order',
   })
   domains?: string;
+
+  /** Caps the page at this network quality's batch size (BATCH_SIZES). */
+  @IsOptional()
+  @IsIn(NETWORK_QUALITIES)
+  @ApiPropertyOptional({ enum: NETWORK_QUALITIES })
+  network_quality?: string;
 }
 
 export class PullBodyDto extends PullQueryDto {
