@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ConflictModule } from './modules/conflict/conflict.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { NotificationModule } from './modules/notification/notification.module';
@@ -26,6 +27,7 @@ export class AppModule {
         HealthModule,
         NotificationModule,
         SyncModule,
+        ConflictModule,
       ],
     };
   }

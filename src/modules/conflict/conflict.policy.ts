@@ -228,12 +228,12 @@ export function resolveConflict(policy: PolicySettings, input: ConflictInput): C
     const decidedByPolicy = conflictingSet.has(key) || (!threeWay && sameField(server, client, key));
     if (!decidedByPolicy) {
       // Three-way only: at most one side changed the field (or both made the same change).
-      if (!sameField(client, base, key)) {
+      if (!sameField(client, base ?? {}, key)) {
         take(key, 'client');
         if (!sameField(server, client, key)) fromClient.add(key);
       } else {
         take(key, 'server');
-        if (!sameField(server, base, key)) fromServer.add(key);
+        if (!sameField(server, base ?? {}, key)) fromServer.add(key);
       }
       continue;
     }
