@@ -262,6 +262,13 @@ describe('resolveConflict, two-way', () => {
       'manual_required',
     );
   });
+  it('keeps a __proto__ key from JSON as plain data', () => {
+    const client = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Entry;
+    const result = resolveConflict(policy('client_wins'), { server: { a: 0 }, client });
+    expect(Object.getPrototypeOf(result.winning_entry)).toBe(Object.prototype);
+    expect(Object.keys(result.winning_entry!).sort()).toEqual(['__proto__', 'a']);
+    expect(JSON.stringify(result.winning_entry)).toContain('"__proto__":{"polluted":true}');
+  });
 });
 
 describe('resolveConflict, three-way', () => {

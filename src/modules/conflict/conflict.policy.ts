@@ -221,7 +221,8 @@ export function resolveConflict(policy: PolicySettings, input: ConflictInput): C
 
   const take = (key: string, source: 'client' | 'server'): void => {
     const entry = source === 'client' ? client : server;
-    if (has(entry, key)) result[key] = entry[key];
+    // defineProperty keeps a "__proto__" key from JSON as data instead of changing the result's prototype.
+    if (has(entry, key)) Object.defineProperty(result, key, { value: entry[key], enumerable: true, writable: true });
   };
 
   for (const key of keys) {

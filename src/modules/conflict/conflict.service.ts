@@ -228,7 +228,8 @@ export class ConflictService {
 
   async list(tenantId: string, query: ConflictListQuery): Promise<ConflictPage> {
     const limit = query.limit ?? 50;
-    const since = query.since === undefined ? null : parseInstant(query.since);
+    // A literal "+" in a query string arrives as a space: "…T10:00:00 05:30" means +05:30.
+    const since = query.since === undefined ? null : parseInstant(query.since.replace(/ (\d{2}:?\d{2})$/, '+$1'));
     const items = await this.logs.page(
       this.db,
       tenantId,
