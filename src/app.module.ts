@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ConflictModule } from './modules/conflict/conflict.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BandwidthModule } from './modules/bandwidth/bandwidth.module';
 import { HealthModule } from './modules/health/health.module';
@@ -29,6 +30,7 @@ export class AppModule {
         NotificationModule,
         BandwidthModule,
         SyncModule,
+        ConflictModule,
         QueueModule,
       ],
     };

@@ -1,3 +1,5 @@
+import { ConflictLogEntity } from '../modules/conflict/entities/conflict-log.entity';
+import { ConflictPolicyEntity } from '../modules/conflict/entities/conflict-policy.entity';
 import { NotificationOutboxEntity } from '../modules/notification/entities/notification-outbox.entity';
 import { SyncQueueItemEntity } from '../modules/queue/entities/sync-queue-item.entity';
 import { SyncRecordRevisionEntity } from '../modules/sync/entities/sync-record-revision.entity';
@@ -13,4 +15,6 @@ export const ENTITIES = [
   SyncRecordRevisionEntity,
   SyncQueueItemEntity,
   NotificationOutboxEntity,
+  ConflictPolicyEntity,
+  ConflictLogEntity,
 ];

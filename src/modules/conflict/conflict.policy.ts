@@ -1,5 +1,4 @@
-// TEMPORARY two-way stub of the conflict engine contract; replaced by the ConflictModule branch.
-import type { Domain } from '../../common/domain';
+import { Domain, DOMAINS } from '../../common/domain';
 import { AppException } from '../../common/errors/app-exception';
 
 export const RESOLUTION_POLICIES = [
@@ -10,43 +9,58 @@ export const RESOLUTION_POLICIES = [
   'manual',
 ] as const;
 export type ResolutionPolicy = (typeof RESOLUTION_POLICIES)[number];
+
 export const DEFAULT_POLICIES: Record<Domain, ResolutionPolicy> = {
   journal: 'client_wins',
   attendance: 'server_wins',
   task: 'most_recent_wins',
-  work_order: 'most_recent_wins',
   ticket: 'preserve_escalation',
+  work_order: 'most_recent_wins',
 };
+
+/** Server-owned ticket fields: the server escalates while the phone is offline. */
 export const ESCALATION_FIELDS = ['escalation_level', 'escalated_at', 'escalated_by', 'status'];
+
 export interface PolicySettings {
   resolution_policy: ResolutionPolicy;
   auto_resolve: boolean;
   notify_on_conflict: boolean;
+  /** Fields always kept from the server where it has them; null: ESCALATION_FIELDS for preserve_escalation. */
   protected_fields: string[] | null;
 }
+
 export interface EffectivePolicy extends PolicySettings {
   domain: string;
   source: 'default' | 'tenant';
 }
+
+export function isKnownDomain(domain: string): domain is Domain {
+  return (DOMAINS as readonly string[]).includes(domain);
+}
+
 export function defaultPolicy(domain: string): EffectivePolicy {
-  const policy = DEFAULT_POLICIES[domain as Domain];
+  const policy = isKnownDomain(domain) ? DEFAULT_POLICIES[domain] : 'manual';
   return {
     domain,
-    resolution_policy: policy ?? 'manual',
-    auto_resolve: policy !== undefined,
+    source: 'default',
+    resolution_policy: policy,
+    auto_resolve: policy !== 'manual',
     notify_on_conflict: false,
     protected_fields: null,
-    source: 'default',
   };
 }
+
 export type Entry = Record<string, unknown>;
+
 export interface ConflictInput {
   server: Entry;
   client: Entry;
   base?: Entry | null;
+  /** When undefined, the entry's own `updated_at` field is read. */
   serverUpdatedAt?: string | Date | null;
   clientUpdatedAt?: string | Date | null;
 }
+
 export interface MergeDetails {
   from_client: string[];
   from_server: string[];
@@ -54,6 +68,7 @@ export interface MergeDetails {
   protected_fields_kept?: string[];
   three_way: boolean;
 }
+
 export interface ConflictResolution {
   resolution: 'resolved' | 'manual_required';
   winning_entry: Entry | null;
@@ -61,37 +76,199 @@ export interface ConflictResolution {
   merge_details: MergeDetails;
   winning_version: 'client' | 'server' | 'merged' | 'none';
 }
-export function parseInstant(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.getTime();
-  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw AppException.validation('unparseable timestamp');
-  return ms;
+
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
+
+/** ISO 8601 with offset → epoch ms; null when missing; a 400 for anything else. */
+export function parseInstant(value: unknown): number | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (value instanceof Date) {
+    const time = value.getTime();
+    if (Number.isNaN(time)) throw AppException.validation('invalid date');
+    return time;
+  }
+  if (typeof value !== 'string') {
+    throw AppException.validation(`timestamp must be an ISO 8601 string with offset, got ${typeof value}`);
+  }
+  const match = ISO_INSTANT.exec(value.trim());
+  const invalid = (): AppException =>
+    AppException.validation(`"${value.slice(0, 64)}" is not an ISO 8601 timestamp with offset`);
+  if (!match) throw invalid();
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(match[i]));
+  const second = match[6] === undefined ? 0 : Number(match[6]);
+  const millis = match[7] === undefined ? 0 : Math.floor(Number(`0.${match[7]}`) * 1000);
+  const offsetHours = match[10] === undefined ? 0 : Number(match[10]);
+  const offsetMinutes = match[11] === undefined ? 0 : Number(match[11]);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    offsetHours > 23 ||
+    offsetMinutes > 59
+  ) {
+    throw invalid();
+  }
+  const sign = match[9] === '-' ? -1 : 1;
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  return utc - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
+  }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const leftKeys = Object.keys(left).filter((key) => left[key] !== undefined);
+  const rightKeys = Object.keys(right).filter((key) => right[key] !== undefined);
+  return leftKeys.length === rightKeys.length && leftKeys.every((key) => deepEqual(left[key], right[key]));
+}
+
+function has(entry: Entry, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(entry, key) && entry[key] !== undefined;
+}
+
+function sameField(a: Entry, b: Entry, key: string): boolean {
+  return has(a, key) === has(b, key) && (!has(a, key) || deepEqual(a[key], b[key]));
+}
+
+function unionKeys(...entries: Entry[]): string[] {
+  const keys = new Set<string>();
+  for (const entry of entries) for (const key of Object.keys(entry)) if (entry[key] !== undefined) keys.add(key);
+  return [...keys];
+}
+
+function protectedFieldsOf(policy: PolicySettings): string[] {
+  if (policy.protected_fields) return policy.protected_fields;
+  return policy.resolution_policy === 'preserve_escalation' ? ESCALATION_FIELDS : [];
+}
+
+/** Which side most_recent_wins picks: the client only when both instants exist and the client's is later. */
+function mostRecentSide(input: ConflictInput): 'client' | 'server' {
+  const server = parseInstant(input.serverUpdatedAt === undefined ? input.server.updated_at : input.serverUpdatedAt);
+  const client = parseInstant(input.clientUpdatedAt === undefined ? input.client.updated_at : input.clientUpdatedAt);
+  return client !== null && server !== null && client > server ? 'client' : 'server';
+}
+
+/** The side that wins a field both sides changed, before protected fields are applied. */
+function policySide(policy: ResolutionPolicy, input: ConflictInput): 'client' | 'server' {
+  switch (policy) {
+    case 'client_wins':
+    case 'preserve_escalation':
+      return 'client';
+    case 'server_wins':
+    case 'manual':
+      return 'server';
+    case 'most_recent_wins':
+      return mostRecentSide(input);
+  }
+}
+
+function strategyName(policy: ResolutionPolicy, side: 'client' | 'server'): string {
+  return policy === 'most_recent_wins' ? `most_recent_wins (${side})` : policy;
+}
+
+function sorted(values: Iterable<string>): string[] {
+  return [...values].sort();
+}
+
+/**
+ * Resolves one conflicting edit. Without a base the policy decides the whole entry; with a base the merge is
+ * three-way and field-level: a field changed on one side only keeps that change (removals included) and the policy
+ * decides only the fields both sides changed to different values. Pure: time never comes from the clock.
+ */
 export function resolveConflict(policy: PolicySettings, input: ConflictInput): ConflictResolution {
-  const details: MergeDetails = { from_client: [], from_server: [], conflicting_fields: [], three_way: false };
-  if (!policy.auto_resolve || policy.resolution_policy === 'manual') {
+  const { server, client } = input;
+  const base = input.base ?? null;
+  const threeWay = base !== null;
+  const keys = threeWay ? unionKeys(server, client, base) : unionKeys(server, client);
+
+  const conflicting = threeWay
+    ? keys.filter(
+        (key) => !sameField(server, base, key) && !sameField(client, base, key) && !sameField(server, client, key),
+      )
+    : keys.filter((key) => !sameField(server, client, key));
+
+  if (policy.resolution_policy === 'manual' || !policy.auto_resolve) {
     return {
       resolution: 'manual_required',
       winning_entry: null,
       strategy_used: 'manual',
-      merge_details: details,
+      merge_details: { from_client: [], from_server: [], conflicting_fields: sorted(conflicting), three_way: threeWay },
       winning_version: 'none',
     };
   }
-  let clientWins = policy.resolution_policy === 'client_wins' || policy.resolution_policy === 'preserve_escalation';
-  let strategy: string = policy.resolution_policy;
-  if (policy.resolution_policy === 'most_recent_wins') {
-    const server = parseInstant(input.serverUpdatedAt === undefined ? input.server.updated_at : input.serverUpdatedAt);
-    const client = parseInstant(input.clientUpdatedAt === undefined ? input.client.updated_at : input.clientUpdatedAt);
-    clientWins = client !== null && (server === null || client > server);
-    strategy = `most_recent_wins (${clientWins ? 'client' : 'server'})`;
+
+  const side = policySide(policy.resolution_policy, input);
+  const protectedFields = new Set(protectedFieldsOf(policy));
+  const conflictingSet = new Set(conflicting);
+  const fromClient = new Set<string>();
+  const fromServer = new Set<string>();
+  const kept = new Set<string>();
+  const result: Entry = {};
+
+  const take = (key: string, source: 'client' | 'server'): void => {
+    const entry = source === 'client' ? client : server;
+    // defineProperty keeps a "__proto__" key from JSON as data instead of changing the result's prototype.
+    if (has(entry, key)) Object.defineProperty(result, key, { value: entry[key], enumerable: true, writable: true });
+  };
+
+  for (const key of keys) {
+    const decidedByPolicy = conflictingSet.has(key) || (!threeWay && sameField(server, client, key));
+    if (!decidedByPolicy) {
+      // Three-way only: at most one side changed the field (or both made the same change).
+      if (!sameField(client, base ?? {}, key)) {
+        take(key, 'client');
+        if (!sameField(server, client, key)) fromClient.add(key);
+      } else {
+        take(key, 'server');
+        if (!sameField(server, base ?? {}, key)) fromServer.add(key);
+      }
+      continue;
+    }
+    let chosen = side;
+    if (chosen === 'client' && protectedFields.has(key) && has(server, key)) {
+      chosen = 'server';
+      if (conflictingSet.has(key)) kept.add(key);
+    }
+    take(key, chosen);
+    if (conflictingSet.has(key)) (chosen === 'client' ? fromClient : fromServer).add(key);
+  }
+
+  const details: MergeDetails = {
+    from_client: sorted(fromClient),
+    from_server: sorted(fromServer),
+    conflicting_fields: sorted(conflicting),
+    three_way: threeWay,
+  };
+  if (protectedFields.size > 0) details.protected_fields_kept = sorted(kept);
+
+  let winning: ConflictResolution['winning_version'];
+  if (threeWay || kept.size > 0) {
+    if (fromClient.size > 0 && fromServer.size > 0) winning = 'merged';
+    else if (fromClient.size > 0) winning = 'client';
+    else if (fromServer.size > 0) winning = 'server';
+    else winning = side;
+  } else {
+    winning = side;
   }
   return {
     resolution: 'resolved',
-    winning_entry: clientWins ? input.client : input.server,
-    strategy_used: strategy,
+    winning_entry: result,
+    strategy_used: strategyName(policy.resolution_policy, side),
     merge_details: details,
-    winning_version: clientWins ? 'client' : 'server',
+    winning_version: winning,
   };
 }

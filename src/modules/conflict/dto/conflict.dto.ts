@@ -1,0 +1,353 @@
+import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import { DOMAINS } from '../../../common/domain';
+import type { ConflictLogRow } from '../conflict-log.repository';
+import type { ConflictResolution, EffectivePolicy, Entry } from '../conflict.policy';
+import { RESOLUTION_POLICIES, type ResolutionPolicy } from '../conflict.policy';
+import type { ConflictActionResult, ConflictPage, ConflictReport, Hotspot } from '../conflict.service';
+import type { ConflictResult, ConflictSource, WinningVersion } from '../entities/conflict-log.entity';
+
+const RESULTS = ['resolved', 'manual_required', 'failed'] as const;
+const WINNING_VERSIONS = ['client', 'server', 'merged', 'none'] as const;
+const CHOICES = ['client', 'server', 'merged'] as const;
+/** A JSON object of any shape (record data); the swagger plugin cannot infer it from Record<string, unknown>. */
+function freeForm(options: { nullable?: boolean; required?: boolean; example?: unknown } = {}): ApiPropertyOptions {
+  return { type: 'object', additionalProperties: true, ...options } as ApiPropertyOptions;
+}
+const TICKET_SERVER = {
+  mobile_id: '550e8400-e29b-41d4-a716-446655440000',
+  status: 'INPROGRESS',
+  comments: 'Plumber on site',
+  escalation_level: 1,
+  escalated_at: '2025-09-28T11:40:00+05:30',
+  escalated_by: 'system',
+  updated_at: '2025-09-28T11:40:00+05:30',
+};
+const TICKET_CLIENT = {
+  mobile_id: '550e8400-e29b-41d4-a716-446655440000',
+  status: 'RESOLVED',
+  comments: 'Valve replaced, leak fixed',
+  updated_at: '2025-09-28T12:10:00+05:30',
+};
+
+export class ConflictPolicyDto {
+  @ApiProperty({ enum: DOMAINS, example: 'ticket' })
+  domain!: string;
+  @ApiProperty({ enum: RESOLUTION_POLICIES })
+  resolution_policy!: ResolutionPolicy;
+  /** false: every conflict goes to manual review. */
+  auto_resolve!: boolean;
+  /** Queue a `conflict` notification (webhook) for every conflict of the domain. */
+  notify_on_conflict!: boolean;
+  /** Fields always kept from the server where it has them; null: the escalation fields for preserve_escalation. */
+  protected_fields!: string[] | null;
+  /** default: no tenant override; tenant: set with PUT. */
+  @ApiProperty({ enum: ['default', 'tenant'] })
+  source!: 'default' | 'tenant';
+
+  static from(policy: EffectivePolicy): ConflictPolicyDto {
+    return {
+      domain: policy.domain,
+      resolution_policy: policy.resolution_policy,
+      auto_resolve: policy.auto_resolve,
+      notify_on_conflict: policy.notify_on_conflict,
+      protected_fields: policy.protected_fields,
+      source: policy.source,
+    };
+  }
+}
+
+export class PutConflictPolicyDto {
+  @ApiProperty({ enum: RESOLUTION_POLICIES, example: 'client_wins' })
+  @IsIn(RESOLUTION_POLICIES)
+  resolution_policy!: ResolutionPolicy;
+
+  /** Default: true, false for `manual` (which cannot auto-resolve). */
+  @IsOptional()
+  @IsBoolean()
+  auto_resolve?: boolean;
+
+  /** Default: false. */
+  @IsOptional()
+  @IsBoolean()
+  notify_on_conflict?: boolean;
+
+  /** Fields always kept from the server where it has them; omitted or null: the policy's own (escalation fields). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Length(1, 128, { each: true })
+  protected_fields?: string[] | null;
+}
+
+export class ResolveConflictDto {
+  /** A domain; an unknown one is resolved by the `manual` policy. */
+  @IsString()
+  @Length(1, 64)
+  domain!: string;
+
+  @ApiProperty(freeForm({ example: TICKET_SERVER }))
+  @IsObject()
+  server_entry!: Entry;
+
+  @ApiProperty(freeForm({ example: TICKET_CLIENT }))
+  @IsObject()
+  client_entry!: Entry;
+
+  /** The copy both sides started from: enables the three-way, field-level merge. */
+  @ApiProperty(freeForm({ required: false, nullable: true }))
+  @IsOptional()
+  @IsObject()
+  base_entry?: Entry | null;
+}
+
+export class MergeDetailsDto {
+  /** Fields whose value in the result came from the client (and differs from the server's). */
+  from_client!: string[];
+  /** Fields whose value in the result came from the server (and differs from the client's). */
+  from_server!: string[];
+  /** Fields the policy had to decide: both sides changed them (three-way) or they differ (two-way). */
+  conflicting_fields!: string[];
+  /** Protected fields actually taken from the server (policies with protected fields only). */
+  protected_fields_kept?: string[];
+  three_way!: boolean;
+}
+
+export class ConflictResolutionDto {
+  @ApiProperty({ enum: ['resolved', 'manual_required'] })
+  resolution!: 'resolved' | 'manual_required';
+  @ApiProperty(freeForm({ nullable: true }))
+  winning_entry!: Entry | null;
+  /** The policy applied; `most_recent_wins (client)` or `(server)`; `manual` when a review is needed. */
+  strategy_used!: string;
+  merge_details!: MergeDetailsDto;
+  @ApiProperty({ enum: WINNING_VERSIONS })
+  winning_version!: 'client' | 'server' | 'merged' | 'none';
+  /** The conflict_log row of this resolution. */
+  conflict_id!: string;
+
+  static from(resolution: ConflictResolution & { conflict_id: string }): ConflictResolutionDto {
+    return {
+      resolution: resolution.resolution,
+      winning_entry: resolution.winning_entry,
+      strategy_used: resolution.strategy_used,
+      merge_details: resolution.merge_details,
+      winning_version: resolution.winning_version,
+      conflict_id: resolution.conflict_id,
+    };
+  }
+}
+
+export class ListConflictsQueryDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  domain?: string;
+
+  @ApiProperty({ enum: RESULTS, required: false })
+  @IsOptional()
+  @IsIn(RESULTS)
+  result?: ConflictResult;
+
+  /** Only conflicts logged at or after this instant (ISO 8601 with offset). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  since?: string;
+
+  /** next_cursor of the previous page. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  /** 1..200, default 50. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}
+
+export class DaysQueryDto {
+  /** Window length in days, 1..365 (default 7). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  days?: number;
+}
+
+export class ResolveManualDto {
+  /** Which copy becomes the record's next version. */
+  @ApiProperty({ enum: CHOICES })
+  @IsIn(CHOICES)
+  choose!: 'client' | 'server' | 'merged';
+
+  /** The reviewer's own copy; required with choose=merged, not allowed otherwise. */
+  @ApiProperty(freeForm({ required: false }))
+  @ValidateIf((dto: ResolveManualDto) => dto.choose === 'merged' || dto.merged_entry !== undefined)
+  @IsObject()
+  merged_entry?: Entry;
+}
+
+function iso(date: Date | null): string | null {
+  return date === null ? null : date.toISOString();
+}
+
+export class ConflictLogDto {
+  id!: string;
+  domain!: string;
+  mobile_id!: string | null;
+  device_id!: string | null;
+  user_id!: string | null;
+  server_version!: number | null;
+  client_version!: number | null;
+  base_version!: number | null;
+  /** The policy applied (`most_recent_wins (client)`, `manual`, ...). */
+  resolution_strategy!: string;
+  /** The engine's outcome; stays `manual_required` after a review (see resolved_at). */
+  @ApiProperty({ enum: RESULTS })
+  resolution_result!: ConflictResult;
+  @ApiProperty({ enum: WINNING_VERSIONS })
+  winning_version!: WinningVersion;
+  @ApiProperty(freeForm())
+  merge_details!: Record<string, unknown>;
+  @ApiProperty(freeForm())
+  server_entry!: Entry;
+  @ApiProperty(freeForm())
+  client_entry!: Entry;
+  @ApiProperty(freeForm({ nullable: true }))
+  base_entry!: Entry | null;
+  /** The copy that won (null while awaiting review). */
+  @ApiProperty(freeForm({ nullable: true }))
+  result_entry!: Entry | null;
+  @ApiProperty({ enum: ['push', 'api'] })
+  source!: ConflictSource;
+  queue_item_id!: string | null;
+  client_mutation_id!: string | null;
+  /** `policy` for automatic resolutions, the reviewer's user id (or `admin`) for manual ones. */
+  resolved_by!: string | null;
+  resolved_at!: string | null;
+  restored_by!: string | null;
+  restored_at!: string | null;
+  created_at!: string;
+
+  static from(row: ConflictLogRow): ConflictLogDto {
+    return {
+      id: row.id,
+      domain: row.domain,
+      mobile_id: row.mobile_id,
+      device_id: row.device_id,
+      user_id: row.user_id,
+      server_version: row.server_version,
+      client_version: row.client_version,
+      base_version: row.base_version,
+      resolution_strategy: row.resolution_strategy,
+      resolution_result: row.resolution_result,
+      winning_version: row.winning_version,
+      merge_details: row.merge_details,
+      server_entry: row.server_entry,
+      client_entry: row.client_entry,
+      base_entry: row.base_entry,
+      result_entry: row.result_entry,
+      source: row.source,
+      queue_item_id: row.queue_item_id,
+      client_mutation_id: row.client_mutation_id,
+      resolved_by: row.resolved_by,
+      resolved_at: iso(row.resolved_at),
+      restored_by: row.restored_by,
+      restored_at: iso(row.restored_at),
+      created_at: row.created_at.toISOString(),
+    };
+  }
+}
+
+export class ConflictPageDto {
+  items!: ConflictLogDto[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor!: string | null;
+
+  static from(page: ConflictPage): ConflictPageDto {
+    return { items: page.items.map((row) => ConflictLogDto.from(row)), next_cursor: page.next_cursor };
+  }
+}
+
+export class ConflictActionResultDto extends ConflictLogDto {
+  /** The record version written by this action; null when the conflict changed no record (resolve API). */
+  record_version!: number | null;
+
+  static fromAction(result: ConflictActionResult): ConflictActionResultDto {
+    return { ...ConflictLogDto.from(result.conflict), record_version: result.recordVersion };
+  }
+}
+
+export class HotspotDto {
+  domain!: string;
+  conflict_count!: number;
+
+  static from(hotspot: Hotspot): HotspotDto {
+    return { domain: hotspot.domain, conflict_count: hotspot.conflict_count };
+  }
+}
+
+export class DomainCountDto {
+  domain!: string;
+  count!: number;
+}
+
+export class StrategyCountDto {
+  strategy!: string;
+  count!: number;
+}
+
+export class ResultCountDto {
+  @ApiProperty({ enum: RESULTS })
+  result!: string;
+  count!: number;
+}
+
+export class DeviceCountDto {
+  device_id!: string;
+  conflict_count!: number;
+}
+
+export class ConflictReportDto {
+  days!: number;
+  /** Window start (exclusive). */
+  since!: string;
+  /** Window end (inclusive). */
+  until!: string;
+  total!: number;
+  by_domain!: DomainCountDto[];
+  by_strategy!: StrategyCountDto[];
+  by_result!: ResultCountDto[];
+  /** manual_required conflicts nobody has resolved yet, whatever their age. */
+  pending_reviews!: number;
+  /** The five devices with the most conflicts in the window. */
+  top_devices!: DeviceCountDto[];
+
+  static from(report: ConflictReport): ConflictReportDto {
+    return { ...report };
+  }
+}
