@@ -118,6 +118,13 @@ describeWithPostgres('concurrent pushes of the same records (PostgreSQL)', () =>
       expect(row.first).toBe(1);
       expect(row.last).toBe(row.version);
     }
+    const logged = await t.db.query(
+      `SELECT id::text, resolution_result, winning_version FROM conflict_log WHERE tenant_id = $1 AND source = 'push'`,
+      [tenant.id],
+    );
+    expect(logged).toHaveLength(95);
+    expect(new Set(logged.map((row: { id: string }) => row.id))).toEqual(new Set(resolved.map((r) => r.conflict_id)));
+    expect(logged.every((row: { resolution_result: string }) => row.resolution_result === 'resolved')).toBe(true);
     const items = await t.db.query(
       `SELECT status, count(*)::int AS n FROM sync_queue_item WHERE tenant_id = $1 AND device_id <> 'creator' GROUP BY status`,
       [tenant.id],

@@ -220,14 +220,13 @@ export class QueueService {
       (item) =>
         item.base_version > 0 && item.base_version < (versions.get(recordKey(item.domain, item.mobile_id)) ?? 0),
     );
-    const [revisions, policies] = await Promise.all([
-      this.records.findRevisions(
-        manager,
-        tenantId,
-        wanted.map((item) => ({ domain: item.domain, mobileId: item.mobile_id, version: item.base_version })),
-      ),
-      this.conflicts.policiesFor(manager, tenantId),
-    ]);
+    // One connection per transaction: its statements run one after the other.
+    const revisions = await this.records.findRevisions(
+      manager,
+      tenantId,
+      wanted.map((item) => ({ domain: item.domain, mobileId: item.mobile_id, version: item.base_version })),
+    );
+    const policies = await this.conflicts.policiesFor(manager, tenantId);
     const plan = planBatch({ now: new Date() }, items, current, revisions, policies, defaultPolicy);
 
     await this.conflicts.recordConflicts(manager, tenantId, plan.conflicts);
