@@ -21,7 +21,10 @@ function ensurePeerTools(): void {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
-  const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+  const only = args
+    .find((arg) => arg.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
   const cpuProf = args.includes('--cpu-prof');
   const pgUrl = process.env.BENCH_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const started = Date.now();
@@ -41,7 +44,15 @@ async function main(): Promise<void> {
     const ctx: BenchContext = { quick, pgUrl, dbUrl: database.url, app, workDir, peerDir: PEER_DIR, log };
     for (const benchCase of CASES) {
       if (only && !only.includes(benchCase.id)) continue;
-      const result: CaseResult = { id: benchCase.id, title: benchCase.title, status: 'ok', metrics: [], ratios: [], notes: [], seconds: 0 };
+      const result: CaseResult = {
+        id: benchCase.id,
+        title: benchCase.title,
+        status: 'ok',
+        metrics: [],
+        ratios: [],
+        notes: [],
+        seconds: 0,
+      };
       const caseStarted = Date.now();
       log(`case ${benchCase.id}`);
       try {
@@ -53,7 +64,9 @@ async function main(): Promise<void> {
         } else {
           result.status = 'failed';
           result.notes.unshift(`failed: ${error instanceof Error ? error.message : String(error)}`);
-          log(`case ${benchCase.id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          log(
+            `case ${benchCase.id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
         }
       }
       result.seconds = (Date.now() - caseStarted) / 1000;

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
           .issueToken({ tid: request.tenantId, sub: request.userId, scope: request.scope }, 24 * 3600);
       case 'drain': {
         let total = 0;
-        for (let n = await app.get(QueueService).drain(request.maxBatches); n > 0; ) {
+        for (let n = await app.get(QueueService).drain(request.maxBatches); n > 0;) {
           total += n;
           n = await app.get(QueueService).drain(request.maxBatches);
         }
@@ -50,13 +50,18 @@ async function main(): Promise<void> {
     handle(message).then(
       (result) => process.send?.({ id: message.id, result } satisfies RpcReply),
       (error: unknown) =>
-        process.send?.({ id: message.id, error: error instanceof Error ? error.message : String(error) } satisfies RpcReply),
+        process.send?.({
+          id: message.id,
+          error: error instanceof Error ? error.message : String(error),
+        } satisfies RpcReply),
     );
   });
   process.send?.({ id: 0, result: `http://127.0.0.1:${port}` } satisfies RpcReply);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench server failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench server failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

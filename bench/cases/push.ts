@@ -84,7 +84,8 @@ async function drive<T>(
     (device) => (cursor[device] < bodies[device].length ? bodies[device][cursor[device]++] : undefined),
     async (body, device) => {
       const t0 = nowMs();
-      conflicts += await send(device, body);
+      const found = await send(device, body);
+      conflicts += found;
       latencies.push(nowMs() - t0);
     },
   );
@@ -215,7 +216,12 @@ function pushBody(items: Item[]): string {
       deleted: false,
       priority: 'medium',
     })),
-    device_info: { network_type: '4g', app_version: '5.2.0', os_version: 'Android 14', device_time: new Date().toISOString() },
+    device_info: {
+      network_type: '4g',
+      app_version: '5.2.0',
+      os_version: 'Android 14',
+      device_time: new Date().toISOString(),
+    },
     mode: 'process',
   });
 }
@@ -248,7 +254,8 @@ async function runOurs(ctx: BenchContext, work: Workload): Promise<RunFigures & 
       [1, 'seed2'],
     ] as const) {
       const response = await seedClient.send('POST', '/api/v1/sync/push', seedBody(chunk, version, tag));
-      if (response.status !== 200) throw new Error(`seed push: HTTP ${response.status} ${response.body.toString().slice(0, 300)}`);
+      if (response.status !== 200)
+        throw new Error(`seed push: HTTP ${response.status} ${response.body.toString().slice(0, 300)}`);
     }
   }
   seedClient.close();
@@ -265,7 +272,8 @@ async function runOurs(ctx: BenchContext, work: Workload): Promise<RunFigures & 
       bodies,
       async (device, body) => {
         const response = await clients[device].send('POST', '/api/v1/sync/push', body);
-        if (response.status !== 200) throw new Error(`push: HTTP ${response.status} ${response.body.toString().slice(0, 300)}`);
+        if (response.status !== 200)
+          throw new Error(`push: HTTP ${response.status} ${response.body.toString().slice(0, 300)}`);
         const parsed = JSON.parse(response.body.toString('utf8')) as PushResponse;
         let conflicts = 0;
         for (const result of parsed.results) {
@@ -287,7 +295,7 @@ export const pushCase: BenchCase = {
   id: 'push',
   title: '1. Push throughput over HTTP (8 devices, batches of 100, 20 % stale edits)',
   async run(ctx: BenchContext, result: CaseResult): Promise<void> {
-    const work = buildWorkload(ctx.quick ? 20_000 : 100_000);
+    const work = buildWorkload(ctx.quick ? 10_000 : 100_000);
     ctx.log(`push: ${work.total} items, ${work.seeds.length} seeded records for stale edits`);
     const floor = await runFloor(ctx, work);
     ctx.log(`push floor: ${Math.round(floor.itemsPerSec)} items/s`);

@@ -59,7 +59,7 @@ export class AppServer {
   call<T>(request: WithoutId<RpcRequest>): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve, reject });
       this.child.send({ ...request, id });
     });
   }

@@ -18,12 +18,18 @@ async function admin<T>(serverUrl: string, work: (client: Client) => Promise<T>)
 }
 
 /** A fresh fs_bench_* database; drop() removes it. */
-export async function createBenchDatabase(serverUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createBenchDatabase(
+  serverUrl: string,
+  label: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `fs_bench_${label}_${randomBytes(4).toString('hex')}`;
   await admin(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
   return {
     url: withDatabase(serverUrl, name),
-    drop: () => admin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      admin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }
 

@@ -19,7 +19,12 @@ export class HttpClient {
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }
 
-  send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<HttpResponse> {
+  send(
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResponse> {
     const url = new URL(path, this.baseUrl);
     const allHeaders: Record<string, string | number> = { ...this.defaultHeaders, ...headers };
     if (body !== undefined) {
@@ -28,11 +33,20 @@ export class HttpClient {
     }
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: allHeaders, agent: this.agent },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method,
+          headers: allHeaders,
+          agent: this.agent,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
           res.on('error', reject);
         },
       );

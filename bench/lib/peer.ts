@@ -75,10 +75,19 @@ export async function startPouchServer(peerDir: string, workDir: string): Promis
 /** A minimal Fastify app in its own process (bench/bare-fastify.ts). */
 export async function startBareFastify(databaseUrl: string): Promise<ChildService> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'bare-fastify.ts')], {
-    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port), TS_NODE_TRANSPILE_ONLY: 'true' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'bare-fastify.ts')],
+    {
+      env: {
+        ...process.env,
+        BENCH_DATABASE_URL: databaseUrl,
+        BENCH_PORT: String(port),
+        TS_NODE_TRANSPILE_ONLY: 'true',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(url, 30_000);
   return new ChildService(child, url);

@@ -64,7 +64,7 @@ export function renderMarkdown(machine: MachineInfo, results: CaseResult[], extr
   ];
   for (const result of results) {
     if (result.ratios.length === 0) {
-      lines.push(`| ${result.id} | — | — | — | ${result.status}${result.status === 'ok' ? '' : `: ${result.notes[0] ?? ''}`} |`);
+      lines.push(`| ${result.id} | — | — | — | ${result.notes[0] ?? result.status} |`);
     }
     for (const ratio of result.ratios) {
       const target = ratio.min !== undefined ? `>= ${ratio.min}` : ratio.max !== undefined ? `<= ${ratio.max}` : '';
@@ -88,7 +88,7 @@ export function renderMarkdown(machine: MachineInfo, results: CaseResult[], extr
 export function renderConsole(results: CaseResult[]): string {
   const rows: string[][] = [['case', 'ratio', 'value', 'target', 'verdict']];
   for (const result of results) {
-    if (result.ratios.length === 0) rows.push([result.id, '-', '-', '-', `${result.status}: ${result.notes[0] ?? ''}`]);
+    if (result.ratios.length === 0) rows.push([result.id, '-', '-', '-', result.notes[0] ?? result.status]);
     for (const ratio of result.ratios) {
       const target = ratio.min !== undefined ? `>= ${ratio.min}` : ratio.max !== undefined ? `<= ${ratio.max}` : '';
       rows.push([result.id, ratio.name, format(ratio.value), target, verdict(ratio)]);
