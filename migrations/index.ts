@@ -1,5 +1,10 @@
 import { Foundation1795608648009 } from './1795608648009-Foundation';
 import { SyncRecordsQueue1795609471650 } from './1795609471650-SyncRecordsQueue';
+import { Analytics1795609656390 } from './1795609656390-Analytics';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
-export const MIGRATIONS: Array<new () => object> = [Foundation1795608648009, SyncRecordsQueue1795609471650];
+export const MIGRATIONS: Array<new () => object> = [
+  Foundation1795608648009,
+  SyncRecordsQueue1795609471650,
+  Analytics1795609656390,
+];

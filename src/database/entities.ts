@@ -1,3 +1,8 @@
+import { SyncAlertEntity } from '../modules/analytics/entities/sync-alert.entity';
+import { SyncAnalyticsSnapshotEntity } from '../modules/analytics/entities/sync-analytics-snapshot.entity';
+import { SyncDeviceHealthEntity } from '../modules/analytics/entities/sync-device-health.entity';
+import { SyncEventEntity } from '../modules/analytics/entities/sync-event.entity';
+import { SyncReportEntity } from '../modules/analytics/entities/sync-report.entity';
 import { NotificationOutboxEntity } from '../modules/notification/entities/notification-outbox.entity';
 import { SyncQueueItemEntity } from '../modules/queue/entities/sync-queue-item.entity';
 import { SyncRecordRevisionEntity } from '../modules/sync/entities/sync-record-revision.entity';
@@ -13,4 +18,9 @@ export const ENTITIES = [
   SyncRecordRevisionEntity,
   SyncQueueItemEntity,
   NotificationOutboxEntity,
+  SyncEventEntity,
+  SyncDeviceHealthEntity,
+  SyncAnalyticsSnapshotEntity,
+  SyncAlertEntity,
+  SyncReportEntity,
 ];
