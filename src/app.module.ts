@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { AnalyticsModule } from './modules/analytics/analytics.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { NotificationModule } from './modules/notification/notification.module';
@@ -26,6 +28,8 @@ export class AppModule {
         HealthModule,
         NotificationModule,
         SyncModule,
+        AnalyticsModule,
+        ...(config.get('SCHEDULER_ENABLED') ? [ScheduleModule.forRoot()] : []),
       ],
     };
   }

@@ -1,7 +1,7 @@
 import { evaluateAlerts } from './alert.policy';
 
 const THRESHOLDS = { successRateMinPct: 90, conflictRateMaxPct: 10, unhealthyDevicesMax: 10 };
-const HEALTHY = { totalRequests: 100, successRatePct: 99, pushedItems: 50, conflictRatePct: 2, unhealthyDevices: 0 };
+const HEALTHY = { totalRequests: 100, successRatePct: 99, conflictRatePct: 2, unhealthyDevices: 0 };
 
 function firing(inputs: typeof HEALTHY): string[] {
   return evaluateAlerts(inputs, THRESHOLDS)
@@ -31,9 +31,9 @@ describe(evaluateAlerts.name, () => {
     expect(firing({ ...HEALTHY, unhealthyDevices: 10 })).toEqual([]);
   });
 
-  it('neither raises nor clears rates for a window without requests or pushed items', () => {
+  it('neither raises nor clears rates for a window without requests', () => {
     const kinds = evaluateAlerts(
-      { totalRequests: 0, successRatePct: 0, pushedItems: 0, conflictRatePct: 0, unhealthyDevices: 0 },
+      { totalRequests: 0, successRatePct: 0, conflictRatePct: 0, unhealthyDevices: 0 },
       THRESHOLDS,
     ).map((e) => e.kind);
     expect(kinds).toEqual(['unhealthy_devices']);

@@ -9,8 +9,6 @@ export interface AlertThresholds {
 export interface AlertInputs {
   totalRequests: number;
   successRatePct: number;
-  /** Items pushed in the window: without any, the conflict rate says nothing. */
-  pushedItems: number;
   conflictRatePct: number;
   /** Devices scoring below ALERT_DEVICE_SCORE now. */
   unhealthyDevices: number;
@@ -26,8 +24,8 @@ export interface AlertEvaluation {
 }
 
 /**
- * Decides every alert kind for one snapshot. A window without requests neither raises nor clears the success-rate
- * alert (no evidence either way); the same for the conflict rate without pushed items.
+ * Decides every alert kind for one snapshot. A window without requests neither raises nor clears the rate alerts
+ * (no evidence either way); the device alert looks at the devices' current scores, so it is always decided.
  */
 export function evaluateAlerts(inputs: AlertInputs, thresholds: AlertThresholds): AlertEvaluation[] {
   const evaluations: AlertEvaluation[] = [];
@@ -39,8 +37,6 @@ export function evaluateAlerts(inputs: AlertInputs, thresholds: AlertThresholds)
       threshold: thresholds.successRateMinPct,
       message: `Sync success rate ${inputs.successRatePct.toFixed(1)} % is below ${thresholds.successRateMinPct} %`,
     });
-  }
-  if (inputs.pushedItems > 0) {
     evaluations.push({
       kind: 'conflict_rate_high',
       firing: inputs.conflictRatePct > thresholds.conflictRateMaxPct,

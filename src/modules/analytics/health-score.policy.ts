@@ -30,15 +30,25 @@ export function healthScore(figures: DeviceHealthFigures, now: Date): number {
 }
 
 /**
- * The same score as a SQL expression over a sync_device_health row (alias `h`) at the instant `$now` names, so
- * lists can filter and sort by it. Kept beside healthScore; an integration test checks they agree.
+ * The same score as a SQL expression of its inputs (SQL expressions over columns or parameters), so statements can
+ * store, filter and sort by it. Kept beside healthScore; an integration test checks they agree.
  */
+export function healthScoreSqlOf(total: string, failed: string, conflicts: string, lastSyncAt: string, now: string) {
+  return `(CASE WHEN ${total} <= 0 THEN 100.0::float8 ELSE LEAST(100.0, GREATEST(0.0,
+      60.0 * LEAST(1.0, GREATEST(0.0, ((${total}) - (${failed}))::float8 / (${total})))
+    + 20.0 * LEAST(1.0, GREATEST(0.0, 1.0 - GREATEST(0.0, EXTRACT(EPOCH FROM (${now}) - (${lastSyncAt}))) / 86400.0))
+    + 20.0 * (1.0 - LEAST(1.0, GREATEST(0.0, (${conflicts})::float8 / (${total}))))))::float8 END)`;
+}
+
+/** healthScoreSqlOf over a sync_device_health row aliased `alias`. */
 export function healthScoreSql(alias: string, now: string): string {
-  const h = alias;
-  return `(CASE WHEN ${h}.total_syncs <= 0 THEN 100.0 ELSE LEAST(100.0, GREATEST(0.0,
-      60.0 * LEAST(1.0, GREATEST(0.0, (${h}.total_syncs - ${h}.failed_syncs_count)::float8 / ${h}.total_syncs))
-    + 20.0 * LEAST(1.0, GREATEST(0.0, 1.0 - GREATEST(0.0, EXTRACT(EPOCH FROM (${now} - ${h}.last_sync_at))) / 86400.0))
-    + 20.0 * (1.0 - LEAST(1.0, GREATEST(0.0, ${h}.conflicts_encountered::float8 / ${h}.total_syncs))))) END)`;
+  return healthScoreSqlOf(
+    `${alias}.total_syncs`,
+    `${alias}.failed_syncs_count`,
+    `${alias}.conflicts_encountered`,
+    `${alias}.last_sync_at`,
+    now,
+  );
 }
 
 export function roundTo(value: number, decimals: number): number {
