@@ -111,9 +111,11 @@ export class AnalyticsService {
    */
   async runScheduledSnapshots(now = new Date()): Promise<TenantSnapshotResult[] | undefined> {
     const window = alignedWindow(now, this.config.get('ANALYTICS_SNAPSHOT_INTERVAL_HOURS'));
+    // Everything inside the lock goes through its transaction: the embedded database has a single connection.
+    const ids = await this.tenants.listIds();
     const outcome = await withAdvisoryXactLock(this.db, `analytics:snapshot:${window.end.toISOString()}`, async (m) => {
       const results: TenantSnapshotResult[] = [];
-      for (const tenantId of await this.tenants.listIds()) {
+      for (const tenantId of ids) {
         results.push(await this.snapshotTenant(m, tenantId, window, now));
       }
       return results;
@@ -197,8 +199,8 @@ export class AnalyticsService {
     now = new Date(),
   ): Promise<DeviceHealthCheckResult[] | undefined> {
     const day = now.toISOString().slice(0, 10);
+    const ids = await this.tenants.listIds();
     const outcome = await withAdvisoryXactLock(this.db, `analytics:device-health:${day}`, async (m) => {
-      const ids = await this.tenants.listIds();
       const results: DeviceHealthCheckResult[] = [];
       for (const [index, tenantId] of ids.entries()) {
         await this.devices.refreshScores(m, tenantId, now);
@@ -289,29 +291,34 @@ export class AnalyticsService {
     const now = options.now ?? new Date();
     const period = options.store ? alignedDays(now, days) : trailingWindow(now, days * 24);
     const progress = options.progress ?? (() => undefined);
-    const work = async (db: Queryable) => {
-      const ids = await this.tenants.listIds();
-      const results: Array<{ tenantId: string; report: Record<string, unknown> | null; stored: boolean }> = [];
-      for (const [index, tenantId] of ids.entries()) {
-        const report = this.insights ? await this.insights.report(tenantId, days) : null;
-        const stored =
-          report !== null && options.store
-            ? (await this.reports.insert(db, tenantId, CONFLICT_REPORT_KIND, period, report)) !== undefined
-            : false;
-        results.push({ tenantId, report, stored });
-        progress(
-          `[${index + 1}/${ids.length}] tenant ${tenantId}: ${report === null ? 'no conflict insights available' : 'report ready'}${stored ? ' (stored)' : ''}`,
-        );
-      }
-      return results;
-    };
-    if (!options.store) return work(this.db);
-    const outcome = await withAdvisoryXactLock(
-      this.db,
-      `analytics:conflict-report:${period.start.toISOString()}`,
-      work,
-    );
-    return outcome.ran ? outcome.result : undefined;
+    const ids = await this.tenants.listIds();
+    const reports: Array<{ tenantId: string; report: Record<string, unknown> | null; stored: boolean }> = [];
+    for (const tenantId of ids) {
+      reports.push({
+        tenantId,
+        report: this.insights ? await this.insights.report(tenantId, days) : null,
+        stored: false,
+      });
+    }
+    if (options.store && reports.some((entry) => entry.report !== null)) {
+      const outcome = await withAdvisoryXactLock(
+        this.db,
+        `analytics:conflict-report:${period.start.toISOString()}`,
+        async (m) => {
+          for (const entry of reports) {
+            if (entry.report === null) continue;
+            entry.stored =
+              (await this.reports.insert(m, entry.tenantId, CONFLICT_REPORT_KIND, period, entry.report)) !== undefined;
+          }
+        },
+      );
+      if (!outcome.ran) return undefined;
+    }
+    for (const [index, entry] of reports.entries()) {
+      const state = entry.report === null ? 'no conflict insights available' : 'report ready';
+      progress(`[${index + 1}/${ids.length}] tenant ${entry.tenantId}: ${state}${entry.stored ? ' (stored)' : ''}`);
+    }
+    return reports;
   }
 
   /** Drops old sync_event rows and record revisions past REVISION_RETENTION_DAYS, once per day across replicas. */
