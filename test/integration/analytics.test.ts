@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { runCli } from '../../src/cli';
 import { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { ANALYTICS_SCHEDULES } from '../../src/modules/analytics/analytics.scheduler';
 import { AnalyticsService } from '../../src/modules/analytics/analytics.service';
 import { recordEvent } from '../helpers/sync-events';
 import { startTestApp, TestApp } from '../helpers/test-app';
@@ -90,6 +92,32 @@ describe(AnalyticsService.name, () => {
     expect(result!.events).toBeGreaterThanOrEqual(1);
     const left = await t.db.query(`SELECT count(*)::int AS n FROM sync_event WHERE tenant_id = $1`, [tenant.id]);
     expect(left[0].n).toBe(1);
+  });
+});
+
+describe('analytics schedules', () => {
+  it('registers every task when SCHEDULER_ENABLED and none otherwise', async () => {
+    const scheduled = await startTestApp('analytics_schedules', { SCHEDULER_ENABLED: true });
+    try {
+      const registry = scheduled.app.get(SchedulerRegistry);
+      const crons = registry.getCronJobs();
+      expect([...crons.keys()].sort()).toEqual([
+        'analytics-conflict-report',
+        'analytics-device-health',
+        'analytics-hourly-snapshot',
+        'analytics-retention',
+      ]);
+      expect(crons.get('analytics-hourly-snapshot')!.cronTime.source).toBe(ANALYTICS_SCHEDULES.hourlySnapshot);
+      expect(registry.getIntervals()).toEqual(['analytics-outbox-delivery']);
+    } finally {
+      await scheduled.close();
+    }
+    const unscheduled = await startTestApp('analytics_no_schedules');
+    try {
+      expect(() => unscheduled.app.get(SchedulerRegistry, { strict: false })).toThrow();
+    } finally {
+      await unscheduled.close();
+    }
   });
 });
 
