@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiNotFoundResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
@@ -12,6 +18,7 @@ import {
   DashboardDto,
   DeviceHealthDto,
   DeviceHealthQueryDto,
+  DomainBreakdownDto,
   DevicePageDto,
   DevicesQueryDto,
   SnapshotDto,
@@ -19,19 +26,21 @@ import {
 } from './dto/analytics.dto';
 
 @ApiTags('analytics')
-@RequireScopes('admin')
+@ApiExtraModels(DomainBreakdownDto)
 @Controller()
 export class AnalyticsController {
   constructor(private readonly analytics: AnalyticsService) {}
 
   /** Latest snapshot, 7-day trend, unhealthy devices, conflict hotspots, open alerts and the queue. */
   @Get('api/sync/dashboard')
+  @RequireScopes('admin')
   dashboard(@CurrentPrincipal() principal: Principal): Promise<DashboardDto> {
     return this.analytics.dashboard(principal.tenantId);
   }
 
   /** Takes a snapshot of the last `time_window_hours` hours now. */
   @Post('api/sync/snapshot/create')
+  @RequireScopes('admin')
   @HttpCode(201)
   @ApiCreatedResponse({ type: CreatedSnapshotDto })
   @ApiBadRequestResponse({ type: ErrorBodyDto })
@@ -56,6 +65,7 @@ export class AnalyticsController {
 
   /** Snapshots whose window ends between from and to (default: the last 7 days), oldest first. */
   @Get('api/v1/analytics/snapshots')
+  @RequireScopes('admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
   snapshots(@CurrentPrincipal() principal: Principal, @Query() query: SnapshotsQueryDto): Promise<SnapshotDto[]> {
     return this.analytics.listSnapshots(principal.tenantId, query.from, query.to);
@@ -63,6 +73,7 @@ export class AnalyticsController {
 
   /** Device health by device id (keyset pages), optionally only devices scoring at most max_health. */
   @Get('api/v1/analytics/devices')
+  @RequireScopes('admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
   devices(@CurrentPrincipal() principal: Principal, @Query() query: DevicesQueryDto): Promise<DevicePageDto> {
     return this.analytics.listDevices(
@@ -75,6 +86,7 @@ export class AnalyticsController {
 
   /** The tenant's alerts, newest first. */
   @Get('api/v1/analytics/alerts')
+  @RequireScopes('admin')
   alerts(@CurrentPrincipal() principal: Principal, @Query() query: AlertsQueryDto): Promise<AlertDto[]> {
     return this.analytics.listAlerts(principal.tenantId, query.status);
   }
