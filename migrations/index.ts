@@ -1,10 +1,12 @@
 import { Foundation1795608648009 } from './1795608648009-Foundation';
 import { SyncRecordsQueue1795609471650 } from './1795609471650-SyncRecordsQueue';
 import { Conflict1795609762460 } from './1795609762460-Conflict';
+import { Analytics1795609656390 } from './1795609656390-Analytics';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
   Foundation1795608648009,
   SyncRecordsQueue1795609471650,
+  Analytics1795609656390,
   Conflict1795609762460,
 ];

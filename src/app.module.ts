@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { ConflictModule } from './modules/conflict/conflict.module';
+import { AnalyticsModule } from './modules/analytics/analytics.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BandwidthModule } from './modules/bandwidth/bandwidth.module';
 import { HealthModule } from './modules/health/health.module';
@@ -32,6 +34,8 @@ export class AppModule {
         SyncModule,
         ConflictModule,
         QueueModule,
+        AnalyticsModule,
+        ...(config.get('SCHEDULER_ENABLED') ? [ScheduleModule.forRoot()] : []),
       ],
     };
   }

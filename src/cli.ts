@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError } from './config/app-config';
 import { dataSourceOptions, isEmbedded } from './database/data-source-options';
 import { runMigrations } from './database/migrations.service';
+import { AnalyticsService } from './modules/analytics/analytics.service';
 import { AuthService } from './modules/auth/auth.service';
 import { TenantService } from './modules/tenant/tenant.service';
 import { AppException } from './common/errors/app-exception';
@@ -29,6 +30,16 @@ function required(flags: Flags, name: string): string {
 function optional(flags: Flags, name: string): string | undefined {
   const value = flags[name];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function wholeNumber(flags: Flags, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(flags, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new CliError(`--${name} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
 }
 
 export class CliError extends Error {}
@@ -98,6 +109,53 @@ export const COMMANDS: Record<string, Command> = {
         .split(/[\s,]+/)
         .join(' ');
       print(app!.get(AuthService).issueToken({ tid: tenantId, sub: required(flags, 'user'), scope }, ttl));
+    },
+  },
+  'create-sync-snapshot': {
+    usage: 'create-sync-snapshot --tenant-id=all|<id> [--hours 1]',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenant = required(flags, 'tenant-id');
+      const hours = wholeNumber(flags, 'hours', 1, 1, 720);
+      const results = await app!
+        .get(AnalyticsService)
+        .createSnapshots(tenant === 'all' ? 'all' : [tenant], hours, print);
+      const alerts = results.reduce((sum, result) => sum + result.openedAlerts.length, 0);
+      print(`${results.length} snapshots of the last ${hours} h created, ${alerts} alerts opened`);
+    },
+  },
+  'check-device-health': {
+    usage: 'check-device-health [--threshold 70]',
+    needsContext: true,
+    async run(flags, { app, config, print }) {
+      const threshold = wholeNumber(flags, 'threshold', config.get('DEVICE_HEALTH_THRESHOLD'), 0, 100);
+      const results = await app!.get(AnalyticsService).runDeviceHealthCheck(threshold, print);
+      if (!results) {
+        print('another instance is running the device health check today; nothing done');
+        return;
+      }
+      for (const { tenantId, devices } of results) {
+        for (const device of devices) {
+          print(
+            `  tenant ${tenantId} device ${device.device_id} (user ${device.user_id ?? '-'}): ` +
+              `score ${device.health_score.toFixed(1)}, last sync ${device.last_sync_at.toISOString()}`,
+          );
+        }
+      }
+      const below = results.reduce((sum, result) => sum + result.devices.length, 0);
+      print(`${below} devices below ${threshold} in ${results.length} tenants`);
+    },
+  },
+  'conflict-resolution-report': {
+    usage: 'conflict-resolution-report [--days 7]',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const days = wholeNumber(flags, 'days', 7, 1, 365);
+      const results = (await app!.get(AnalyticsService).conflictReports(days, { store: false, progress: print }))!;
+      for (const { tenantId, report } of results) {
+        if (report) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
+      }
+      print(`conflict reports of the last ${days} days for ${results.length} tenants`);
     },
   },
   'migration:run': {

@@ -27,9 +27,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Share a database another app or the suite created (several replicas); close() then leaves it in place. */
+  database?: TestDatabase;
+}
+
 /** Boots the whole app on a fresh database (PostgreSQL when DATABASE_URL is set, else in-memory embedded). */
-export async function startTestApp(suite: string, overrides: Partial<ConfigValues> = {}): Promise<TestApp> {
-  const database = await createTestDatabase(suite);
+export async function startTestApp(
+  suite: string,
+  overrides: Partial<ConfigValues> = {},
+  options: StartOptions = {},
+): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase(suite));
   const config = AppConfig.fromEnv(
     { JWT_SECRET: TEST_JWT_SECRET, SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'silent', DB_POOL_SIZE: '10' },
     { DATABASE_URL: database.url, ...overrides },
@@ -62,7 +71,7 @@ export async function startTestApp(suite: string, overrides: Partial<ConfigValue
     },
     async close() {
       await app.close();
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
 }

@@ -3,12 +3,13 @@ import { ConflictModule } from '../conflict/conflict.module';
 import { SyncModule } from '../sync/sync.module';
 import { QueueItemRepository } from './queue-item.repository';
 import { QueueController } from './queue.controller';
+import { QueueScheduler } from './queue.scheduler';
 import { QueueService } from './queue.service';
 
 @Module({
   imports: [ConflictModule, SyncModule],
   controllers: [QueueController],
-  providers: [QueueItemRepository, QueueService],
+  providers: [QueueItemRepository, QueueService, QueueScheduler],
   exports: [QueueService, QueueItemRepository],
 })
 export class QueueModule {}

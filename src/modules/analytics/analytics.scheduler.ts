@@ -1,0 +1,66 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron, Interval } from '@nestjs/schedule';
+import { AnalyticsService } from './analytics.service';
+import { NotificationDeliveryService } from './notification-delivery.service';
+
+/** Every schedule of the analytics module, in one place (UTC). */
+export const ANALYTICS_SCHEDULES = {
+  /** Snapshot of every tenant for the last aligned window, a minute past the hour. */
+  hourlySnapshot: '0 1 * * * *',
+  /** Store device scores, list devices below DEVICE_HEALTH_THRESHOLD, re-evaluate the device alert. */
+  dailyDeviceHealth: '0 0 2 * * *',
+  /** Weekly conflict report into sync_report, Sunday 00:00. */
+  weeklyConflictReport: '0 0 0 * * 0',
+  /** Delete old sync_event rows and record revisions. */
+  dailyRetention: '0 30 3 * * *',
+} as const;
+/** Outbox delivery tick. */
+export const OUTBOX_DELIVERY_INTERVAL_MS = 10_000;
+
+/**
+ * Ticks only call service methods; those take a transaction-scoped advisory lock and write under unique keys, so
+ * each runs once per window across replicas. Active only when SCHEDULER_ENABLED (ScheduleModule is imported).
+ */
+@Injectable()
+export class AnalyticsScheduler {
+  private readonly logger = new Logger(AnalyticsScheduler.name);
+
+  constructor(
+    private readonly analytics: AnalyticsService,
+    private readonly delivery: NotificationDeliveryService,
+  ) {}
+
+  @Cron(ANALYTICS_SCHEDULES.hourlySnapshot, { name: 'analytics-hourly-snapshot', timeZone: 'UTC' })
+  async hourlySnapshot(): Promise<void> {
+    await this.guard('hourly snapshot', () => this.analytics.runScheduledSnapshots());
+  }
+
+  @Cron(ANALYTICS_SCHEDULES.dailyDeviceHealth, { name: 'analytics-device-health', timeZone: 'UTC' })
+  async dailyDeviceHealth(): Promise<void> {
+    await this.guard('device health check', () => this.analytics.runDeviceHealthCheck());
+  }
+
+  @Cron(ANALYTICS_SCHEDULES.weeklyConflictReport, { name: 'analytics-conflict-report', timeZone: 'UTC' })
+  async weeklyConflictReport(): Promise<void> {
+    await this.guard('conflict report', () => this.analytics.conflictReports(7, { store: true }));
+  }
+
+  @Cron(ANALYTICS_SCHEDULES.dailyRetention, { name: 'analytics-retention', timeZone: 'UTC' })
+  async dailyRetention(): Promise<void> {
+    await this.guard('retention', () => this.analytics.runRetention());
+  }
+
+  /** No advisory lock here: SKIP LOCKED claims and leases already give each notification to one replica. */
+  @Interval('analytics-outbox-delivery', OUTBOX_DELIVERY_INTERVAL_MS)
+  async outboxDelivery(): Promise<void> {
+    await this.guard('outbox delivery', () => this.delivery.deliverDue());
+  }
+
+  private async guard(task: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.logger.error(`${task} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

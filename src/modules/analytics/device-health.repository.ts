@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { Queryable, sql } from '../../database/sql';
+import { healthScoreSql } from './health-score.policy';
+
+export interface DeviceHealthRow {
+  device_id: string;
+  user_id: string | null;
+  last_sync_at: Date;
+  total_syncs: number;
+  failed_syncs_count: number;
+  avg_sync_duration_ms: number;
+  conflicts_encountered: number;
+  network_type: string | null;
+  app_version: string | null;
+  os_version: string | null;
+  /** Recomputed for the instant the query was asked about. */
+  health_score: number;
+}
+
+const SCORE = healthScoreSql('h', '$2::timestamptz');
+const COLUMNS = `h.device_id, h.user_id, h.last_sync_at, h.total_syncs, h.failed_syncs_count, h.avg_sync_duration_ms,
+  h.conflicts_encountered, h.network_type, h.app_version, h.os_version, ${SCORE} AS health_score`;
+
+/** sync_device_health reads; every score is recomputed for `now` because recency decays with time. */
+@Injectable()
+export class DeviceHealthRepository {
+  /** One device of the tenant; with userId, only when that user synced it last. */
+  async find(
+    db: Queryable,
+    tenantId: string,
+    now: Date,
+    deviceId: string,
+    userId: string | null,
+  ): Promise<DeviceHealthRow | undefined> {
+    const rows = await sql<DeviceHealthRow>(
+      db,
+      `SELECT ${COLUMNS} FROM sync_device_health h
+       WHERE h.tenant_id = $1 AND h.device_id = $3 AND ($4::text IS NULL OR h.user_id = $4)`,
+      [tenantId, now.toISOString(), deviceId, userId],
+    );
+    return rows[0];
+  }
+
+  /** Devices scoring below `threshold`, lowest first. */
+  async listBelow(
+    db: Queryable,
+    tenantId: string,
+    now: Date,
+    threshold: number,
+    limit: number,
+  ): Promise<DeviceHealthRow[]> {
+    return sql<DeviceHealthRow>(
+      db,
+      `SELECT * FROM (SELECT ${COLUMNS} FROM sync_device_health h WHERE h.tenant_id = $1) s
+       WHERE s.health_score < $3 ORDER BY s.health_score, s.device_id LIMIT $4`,
+      [tenantId, now.toISOString(), threshold, limit],
+    );
+  }
+
+  async countBelow(db: Queryable, tenantId: string, now: Date, threshold: number): Promise<number> {
+    const rows = await sql<{ n: number }>(
+      db,
+      `SELECT count(*)::int AS n FROM sync_device_health h WHERE h.tenant_id = $1 AND ${SCORE} < $3`,
+      [tenantId, now.toISOString(), threshold],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** A keyset page by device id, optionally only devices scoring at most maxHealth. */
+  async page(
+    db: Queryable,
+    tenantId: string,
+    now: Date,
+    maxHealth: number | null,
+    afterDeviceId: string | null,
+    limit: number,
+  ): Promise<DeviceHealthRow[]> {
+    return sql<DeviceHealthRow>(
+      db,
+      `SELECT ${COLUMNS} FROM sync_device_health h
+       WHERE h.tenant_id = $1 AND ($3::text IS NULL OR h.device_id > $3)
+         AND ($4::float8 IS NULL OR ${SCORE} <= $4::float8)
+       ORDER BY h.device_id LIMIT $5`,
+      [tenantId, now.toISOString(), afterDeviceId, maxHealth, limit],
+    );
+  }
+
+  /** Stores every device's current score (the daily check); returns how many rows were refreshed. */
+  async refreshScores(db: Queryable, tenantId: string, now: Date): Promise<number> {
+    const rows = await sql<{ device_id: string }>(
+      db,
+      `UPDATE sync_device_health h SET health_score = ${SCORE} WHERE h.tenant_id = $1 RETURNING h.device_id`,
+      [tenantId, now.toISOString()],
+    );
+    return rows.length;
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { priorityFromRank, PRIORITIES } from '../../common/domain';
+import type { SyncMeter } from '../../common/metering/sync-meter';
+import { QueueStatsRepository } from './queue-stats.repository';
+
+/** Prometheus metrics of this app instance: its own registry, never prom-client's global one. */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'fieldsync_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly durations = new Histogram({
+    name: 'fieldsync_http_request_duration_seconds',
+    help: 'HTTP request durations by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly items = new Counter({
+    name: 'fieldsync_sync_items_total',
+    help: 'Items handled by sync requests, by request kind (push items are the pushed mutations)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly conflicts = new Counter({
+    name: 'fieldsync_sync_conflicts_total',
+    help: 'Conflicts by domain and result (auto_resolved, manual)',
+    labelNames: ['domain', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly bytesSent = new Counter({
+    name: 'fieldsync_sync_bytes_sent_total',
+    help: 'Response bytes of sync requests on the wire',
+    registers: [this.registry],
+  });
+  private readonly bytesSaved = new Counter({
+    name: 'fieldsync_sync_bytes_saved_total',
+    help: 'Bytes saved by compression and deltas, by source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @InjectDataSource() db: DataSource,
+    queueStats: QueueStatsRepository,
+  ) {
+    new Gauge({
+      name: 'fieldsync_queue_pending_items',
+      help: 'Pending sync queue items of all tenants by priority (read at scrape time)',
+      labelNames: ['priority'] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows = await queueStats.pendingByPriority(db);
+        for (const priority of PRIORITIES) this.set({ priority }, 0);
+        for (const row of rows) this.set({ priority: priorityFromRank(row.priority) }, row.n);
+      },
+    });
+  }
+
+  onModuleInit(): void {
+    // No HTTP adapter in the CLI's application context.
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify?.addHook) return;
+    fastify.addHook('onResponse', async (request, reply) => {
+      const labels = {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      };
+      this.requests.inc(labels);
+      this.durations.observe(labels, reply.elapsedTime / 1000);
+    });
+  }
+
+  observeSyncEvent(meter: SyncMeter): void {
+    this.items.inc({ kind: meter.kind }, meter.items);
+    for (const [domain, counts] of Object.entries(meter.domainCounts)) {
+      if (counts.auto_resolved > 0) this.conflicts.inc({ domain, result: 'auto_resolved' }, counts.auto_resolved);
+      if (counts.manual > 0) this.conflicts.inc({ domain, result: 'manual' }, counts.manual);
+    }
+    this.bytesSent.inc(meter.bytesSent);
+    this.bytesSaved.inc({ source: 'compression' }, Math.max(0, meter.bytesRaw - meter.bytesSent));
+    this.bytesSaved.inc({ source: 'delta' }, meter.bytesSavedDelta);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,29 @@
+import type { DataSource } from 'typeorm';
+import { SyncMeter } from '../../common/metering/sync-meter';
+import type { MetricsService } from './metrics.service';
+import { SyncEventRecorder } from './sync-event.recorder';
+import type { SyncEventInsert, SyncEventRepository } from './sync-event.repository';
+
+function recorderWith(record: (event: SyncEventInsert) => Promise<void>): SyncEventRecorder {
+  const events = { record: (_db: unknown, event: SyncEventInsert) => record(event) } as unknown as SyncEventRepository;
+  const metrics = { observeSyncEvent: () => undefined } as unknown as MetricsService;
+  return new SyncEventRecorder({} as DataSource, events, metrics);
+}
+
+describe(SyncEventRecorder.name, () => {
+  it('counts a 2xx response of a request the service marked failed as a failure', async () => {
+    const seen: SyncEventInsert[] = [];
+    const recorder = recorderWith(async (event) => void seen.push(event));
+    const meter = new SyncMeter('push', '1', 'u', 'd');
+    meter.failed = true;
+    await recorder.record(meter, 200);
+    await recorder.record(new SyncMeter('pull', '1', 'u', 'd'), 200);
+    await recorder.record(new SyncMeter('pull', '1', 'u', 'd'), 503);
+    expect(seen.map((event) => event.success)).toEqual([false, true, false]);
+  });
+
+  it('swallows database errors so the request never sees them', async () => {
+    const recorder = recorderWith(() => Promise.reject(new Error('connection lost')));
+    await expect(recorder.record(new SyncMeter('push', '1', null, null), 200)).resolves.toBeUndefined();
+  });
+});
