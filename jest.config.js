@@ -44,11 +44,19 @@ const common = {
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   rootDir: '.',
 };
-const database = { ...common, setupFiles: ['<rootDir>/test/helpers/setup-env.ts'] };
+const database = {
+  ...common,
+  setupFiles: ['<rootDir>/test/helpers/setup-env.ts', '<rootDir>/test/helpers/setup-fast-check.ts'],
+};
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      setupFiles: ['<rootDir>/test/helpers/setup-fast-check.ts'],
+    },
     { ...database, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...database, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
     { ...database, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'] },

@@ -78,10 +78,18 @@ describe(AnalyticsService.name, () => {
     expect(open[0].n).toBe(1);
   });
 
-  it('stores no weekly conflict report without the conflict module', async () => {
-    const results = await service.conflictReports(7, { store: true, now: new Date() });
-    expect(results!.every((result) => result.report === null && !result.stored)).toBe(true);
-    expect(await t.db.query(`SELECT * FROM sync_report`)).toEqual([]);
+  it('stores the weekly conflict report once per tenant and period', async () => {
+    const now = new Date();
+    const results = await service.conflictReports(7, { store: true, now });
+    expect(results!.length).toBeGreaterThan(0);
+    expect(results!.every((result) => result.report !== null && result.stored)).toBe(true);
+    const again = await service.conflictReports(7, { store: true, now });
+    expect(again!.every((result) => !result.stored)).toBe(true);
+    const stored = await t.db.query(
+      `SELECT count(*)::int AS n, count(DISTINCT tenant_id)::int AS tenants FROM sync_report`,
+    );
+    expect(stored[0].n).toBe(results!.length);
+    expect(stored[0].tenants).toBe(results!.length);
   });
 
   it('deletes events past the retention and keeps recent ones', async () => {
@@ -108,7 +116,7 @@ describe('analytics schedules', () => {
         'analytics-retention',
       ]);
       expect(crons.get('analytics-hourly-snapshot')!.cronTime.source).toBe(ANALYTICS_SCHEDULES.hourlySnapshot);
-      expect(registry.getIntervals()).toEqual(['analytics-outbox-delivery']);
+      expect(registry.getIntervals().sort()).toEqual(['analytics-outbox-delivery', 'queue-drain']);
     } finally {
       await scheduled.close();
     }
@@ -235,7 +243,7 @@ describe('analytics command line', () => {
 
     const report = await run('conflict-resolution-report', '--days=7');
     expect(report.code).toBe(0);
-    expect(report.out).toMatch(/no conflict insights available/);
+    expect(report.out).toMatch(/tenant \d+: \{"days":7,.*"total":0/);
     expect(report.out).toMatch(/conflict reports of the last 7 days for 2 tenants/);
   }, 180_000);
 

@@ -296,7 +296,7 @@ export class AnalyticsService {
     for (const tenantId of ids) {
       reports.push({
         tenantId,
-        report: this.insights ? await this.insights.report(tenantId, days) : null,
+        report: this.insights ? await this.insights.report(tenantId, days, period.end) : null,
         stored: false,
       });
     }

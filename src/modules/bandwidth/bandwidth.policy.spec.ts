@@ -145,7 +145,8 @@ describe('calculateDelta', () => {
   it('produces a patch that turns the server copy into the client copy (property)', () => {
     const record = fc.dictionary(
       fc.string().filter((key) => key !== 'mobile_id' && key !== 'version' && key !== '__proto__'),
-      fc.jsonValue(),
+      // JSON-Patch appliers refuse __proto__ anywhere (prototype pollution guard); records never carry it.
+      fc.jsonValue().filter((value) => !JSON.stringify(value).includes('"__proto__"')),
     );
     fc.assert(
       fc.property(record, record, (server, client) => {
