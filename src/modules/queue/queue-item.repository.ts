@@ -8,7 +8,7 @@ export interface NewQueueItem {
   domain: string;
   mobile_id: string;
   base_version: number;
-  payload: string;
+  payload: Record<string, unknown>;
   deleted: boolean;
   client_updated_at: string | null;
   priority: number;
@@ -48,43 +48,44 @@ const CLAIMED_COLUMNS = `q.id, q.device_id, q.user_id, q.client_mutation_id, q.d
 /** sync_queue_item: ingest, claims (SKIP LOCKED) and results, each a single set-based statement. */
 @Injectable()
 export class QueueItemRepository {
-  /** Stores new mutations in push order; ones already known (same device and client_mutation_id) are left alone. */
+  /**
+   * Stores new mutations in push order; ones already known (same device and client_mutation_id) are left alone.
+   * The batch travels as one JSON document (cheaper to encode and parse than arrays of JSON strings).
+   */
   async insertNew(
     db: Queryable,
     tenantId: string,
     deviceId: string,
     userId: string | null,
     items: NewQueueItem[],
-  ): Promise<string[]> {
-    const rows = await sql<{ client_mutation_id: string }>(
+  ): Promise<Array<{ id: string; client_mutation_id: string }>> {
+    return sql<{ id: string; client_mutation_id: string }>(
       db,
       `INSERT INTO sync_queue_item (tenant_id, device_id, user_id, client_mutation_id, payload_hash, domain, mobile_id,
                                     base_version, payload, deleted, client_updated_at, priority, clock_offset_ms)
-       SELECT $1, $2, $3, i.cmid, i.hash, i.domain, i.mobile_id, i.base_version, i.payload, i.deleted, i.cua, i.priority,
-              i.clock_offset
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::uuid[], $8::int[], $9::jsonb[], $10::bool[],
-                   $11::timestamptz[], $12::smallint[], $13::int[]) WITH ORDINALITY
-            AS i(cmid, hash, domain, mobile_id, base_version, payload, deleted, cua, priority, clock_offset, ord)
+       SELECT $1, $2, $3, i.client_mutation_id, i.payload_hash, i.domain, i.mobile_id, i.base_version, i.payload,
+              i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms
+       FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
+              AS (client_mutation_id text, payload_hash text, domain text, mobile_id uuid, base_version int,
+                  payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint, clock_offset_ms int))
+            WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
+                                 client_updated_at, priority, clock_offset_ms, ord)
        ORDER BY i.ord
        ON CONFLICT (tenant_id, device_id, client_mutation_id) DO NOTHING
-       RETURNING client_mutation_id`,
-      [
-        tenantId,
-        deviceId,
-        userId,
-        items.map((i) => i.client_mutation_id),
-        items.map((i) => i.payload_hash),
-        items.map((i) => i.domain),
-        items.map((i) => i.mobile_id),
-        items.map((i) => i.base_version),
-        items.map((i) => i.payload),
-        items.map((i) => i.deleted),
-        items.map((i) => i.client_updated_at),
-        items.map((i) => i.priority),
-        items.map((i) => i.clock_offset_ms),
-      ],
+       RETURNING id, client_mutation_id`,
+      [tenantId, deviceId, userId, JSON.stringify(items)],
     );
-    return rows.map((row) => row.client_mutation_id);
+  }
+
+  /** Whether the device has a pending item older than the given id (then a push must go through a claim). */
+  async hasPendingBefore(db: Queryable, tenantId: string, deviceId: string, beforeId: string): Promise<boolean> {
+    const rows = await sql<{ found: boolean }>(
+      db,
+      `SELECT EXISTS (SELECT 1 FROM sync_queue_item
+                      WHERE tenant_id = $1 AND device_id = $2 AND status = 'pending' AND id < $3) AS found`,
+      [tenantId, deviceId, beforeId],
+    );
+    return rows[0].found;
   }
 
   async findByMutationIds(
@@ -151,16 +152,10 @@ export class QueueItemRepository {
     await sql(
       db,
       `UPDATE sync_queue_item q
-       SET status = o.status, result = o.result, processed_at = now(), attempts = q.attempts + 1, processing_ms = $5
-       FROM unnest($2::bigint[], $3::text[], $4::jsonb[]) AS o(id, status, result)
+       SET status = o.status, result = o.result, processed_at = now(), attempts = q.attempts + 1, processing_ms = $3
+       FROM jsonb_to_recordset($2::jsonb) AS o(id bigint, status text, result jsonb)
        WHERE q.tenant_id = $1 AND q.id = o.id`,
-      [
-        tenantId,
-        outcomes.map((o) => o.id),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => JSON.stringify(o.result)),
-        msPerItem,
-      ],
+      [tenantId, JSON.stringify(outcomes), msPerItem],
     );
   }
 

@@ -65,19 +65,24 @@ export class QueueService {
 
     const incoming = this.toQueueItems(request, clockOffsetMs);
     const mode = request.mode ?? 'process';
-    const { results, remaining } = await this.db.transaction(async (manager) => {
-      const inserted = new Set(
-        await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming),
-      );
-      const stored = await this.items.findByMutationIds(
-        manager,
-        principal.tenantId,
-        deviceId,
-        incoming.map((item) => item.client_mutation_id),
-      );
+    const results = await this.db.transaction(async (manager) => {
+      const inserted = await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming);
+      const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
+      const allNew = inserted.length === incoming.length;
+      // Known mutation ids are looked up only when some were not new: a retry, or a reused id.
+      const stored = allNew
+        ? []
+        : await this.items.findByMutationIds(
+            manager,
+            principal.tenantId,
+            deviceId,
+            incoming.map((item) => item.client_mutation_id),
+          );
       const byMutation = new Map(stored.map((row) => [row.client_mutation_id, row]));
       const reused = incoming.filter(
-        (item) => byMutation.get(item.client_mutation_id)?.payload_hash !== item.payload_hash,
+        (item) =>
+          !insertedIds.has(item.client_mutation_id) &&
+          byMutation.get(item.client_mutation_id)?.payload_hash !== item.payload_hash,
       );
       if (reused.length > 0) {
         throw new AppException(
@@ -87,27 +92,40 @@ export class QueueService {
         );
       }
       let processed: ProcessedBatch = { items: [], results: new Map() };
-      if (mode === 'process' && inserted.size > 0) {
-        processed = await this.processClaim(manager, {
-          tenantId: principal.tenantId,
-          deviceId,
-          userId: null,
-          maxPriorityRank: PRIORITY_RANK.low,
-          limit: this.config.get('PUSH_MAX_ITEMS') * 2,
-        });
+      if (mode === 'process' && inserted.length > 0) {
+        const firstId = inserted.reduce((min, row) => (BigInt(row.id) < BigInt(min) ? row.id : min), inserted[0].id);
+        // Fast path: nothing of this device waits before this push, so its own new rows (invisible to anyone else
+        // until commit) are the batch; otherwise claim the device's pending items in order.
+        processed =
+          allNew && !(await this.items.hasPendingBefore(manager, principal.tenantId, deviceId, firstId))
+            ? await this.applyItems(
+                manager,
+                principal.tenantId,
+                incoming.map((item) =>
+                  toPlanned(item, insertedIds.get(item.client_mutation_id)!, deviceId, principal.userId),
+                ),
+                process.hrtime.bigint(),
+              )
+            : await this.processClaim(manager, {
+                tenantId: principal.tenantId,
+                deviceId,
+                userId: null,
+                maxPriorityRank: PRIORITY_RANK.low,
+                limit: this.config.get('PUSH_MAX_ITEMS') * 2,
+              });
         this.count(meter, processed);
       }
-      const answers = incoming.map((item): ItemResult & { replayed?: boolean } => {
+      return incoming.map((item): ItemResult & { replayed?: boolean } => {
+        const id = insertedIds.get(item.client_mutation_id);
+        if (id !== undefined)
+          return processed.results.get(id) ?? queuedResult(item.client_mutation_id, item.mobile_id, item.domain);
         const row = byMutation.get(item.client_mutation_id)!;
-        const fresh = processed.results.get(row.id);
-        const replayed = !inserted.has(item.client_mutation_id);
-        const result = fresh ?? row.result ?? queuedResult(row.client_mutation_id, row.mobile_id, row.domain);
-        return replayed ? { ...result, replayed: true } : result;
+        return { ...(row.result ?? queuedResult(row.client_mutation_id, row.mobile_id, row.domain)), replayed: true };
       });
-      const pending = await this.items.countPending(manager, principal.tenantId, deviceId, null);
-      return { results: answers, remaining: pending.pending };
     });
-    return { results, remaining };
+    // Counted after commit: the transaction ends right after the feed write, so its lock is held briefly.
+    const pending = await this.items.countPending(this.db, principal.tenantId, deviceId, null);
+    return { results, remaining: pending.pending };
   }
 
   /** Processes the caller's most urgent pending items, at most the batch size its network allows. */
@@ -117,16 +135,16 @@ export class QueueService {
     const priority = (request.priority ?? 'high') as Priority;
     meter.networkType = quality;
     const scope = this.ownerScope(principal);
-    const { processed, remaining } = await this.db.transaction(async (manager) => {
-      const batch = await this.processClaim(manager, {
+    const processed = await this.db.transaction((manager) =>
+      this.processClaim(manager, {
         tenantId: principal.tenantId,
         ...scope,
         maxPriorityRank: PRIORITY_RANK[priority],
         limit: batchSize,
-      });
-      const left = await this.items.countPending(manager, principal.tenantId, scope.deviceId, scope.userId);
-      return { processed: batch, remaining: left.pending };
-    });
+      }),
+    );
+    const remaining = (await this.items.countPending(this.db, principal.tenantId, scope.deviceId, scope.userId))
+      .pending;
     this.count(meter, processed);
     meter.items = processed.items.length;
     return {
@@ -211,7 +229,16 @@ export class QueueService {
     const items = await this.withoutSkippedPredecessors(manager, filter.tenantId, claimed);
     if (items.length === 0) return { items: [], results: new Map() };
 
-    const tenantId = filter.tenantId;
+    return this.applyItems(manager, filter.tenantId, items, started);
+  }
+
+  /** Plans and writes a batch of locked (or freshly inserted) items: a fixed number of statements. */
+  private async applyItems(
+    manager: EntityManager,
+    tenantId: string,
+    items: PlannedItem[],
+    started: bigint,
+  ): Promise<ProcessedBatch> {
     const keys = uniqueKeys(items);
     await this.records.lock(manager, tenantId, keys);
     const current = await this.records.find(manager, tenantId, keys);
@@ -230,7 +257,7 @@ export class QueueService {
     const plan = planBatch({ now: new Date() }, items, current, revisions, policies, defaultPolicy);
 
     await this.conflicts.recordConflicts(manager, tenantId, plan.conflicts);
-    await this.records.write(manager, tenantId, plan.writes);
+    await this.records.writeRevisions(manager, tenantId, plan.writes);
     const outcomes: ItemOutcome[] = items.map((item) => ({
       id: item.id,
       status: plan.statuses.get(item.id)!,
@@ -238,6 +265,8 @@ export class QueueService {
     }));
     const msPerItem = Number(process.hrtime.bigint() - started) / 1e6 / items.length;
     await this.items.markDone(manager, tenantId, outcomes, msPerItem);
+    // Last: the tenant's feed lock is held from here to commit, so keep that stretch short.
+    await this.records.writeCurrent(manager, tenantId, plan.writes);
     return { items, results: plan.results };
   }
 
@@ -290,8 +319,7 @@ export class QueueService {
         ]);
       }
       seen.add(item.client_mutation_id);
-      const payload = JSON.stringify(item.data);
-      if (Buffer.byteLength(payload) > maxBytes) {
+      if (Buffer.byteLength(JSON.stringify(item.data)) > maxBytes) {
         throw AppException.validation(`items[${index}].data is larger than ${maxBytes} bytes`, [
           { field: `items[${index}].data`, message: `at most ${maxBytes} bytes of JSON` },
         ]);
@@ -313,7 +341,7 @@ export class QueueService {
         domain: item.domain,
         mobile_id: item.mobile_id.toLowerCase(),
         base_version: item.base_version,
-        payload,
+        payload: item.data,
         deleted: item.deleted ?? false,
         client_updated_at: clientUpdatedAt,
         priority: PRIORITY_RANK[priority],
@@ -351,6 +379,23 @@ function queuedResult(clientMutationId: string, mobileId: string, domain: string
     conflict_id: null,
     record: null,
     error: null,
+  };
+}
+
+function toPlanned(item: NewQueueItem, id: string, deviceId: string, userId: string | null): PlannedItem {
+  return {
+    id,
+    device_id: deviceId,
+    user_id: userId,
+    client_mutation_id: item.client_mutation_id,
+    domain: item.domain,
+    mobile_id: item.mobile_id,
+    base_version: item.base_version,
+    payload: item.payload,
+    deleted: item.deleted,
+    client_updated_at: item.client_updated_at === null ? null : new Date(item.client_updated_at),
+    clock_offset_ms: item.clock_offset_ms,
+    priority: item.priority,
   };
 }
 

@@ -47,6 +47,21 @@ export interface WrittenRecord {
   change_seq: string;
 }
 
+function toRow(write: RecordWrite): Record<string, unknown> {
+  return {
+    domain: write.domain,
+    mobile_id: write.mobileId,
+    version: write.version,
+    data: write.data,
+    deleted: write.deleted,
+    client_updated_at: write.clientUpdatedAt?.toISOString() ?? null,
+    user_id: write.userId,
+    device_id: write.deviceId,
+    client_mutation_id: write.clientMutationId,
+    origin: write.origin,
+  };
+}
+
 export function recordKey(domain: string, mobileId: string): string {
   return `${domain}:${mobileId.toLowerCase()}`;
 }
@@ -100,10 +115,35 @@ export class SyncRecordRepository {
 
   /**
    * Writes new versions: every version becomes a revision, the last one of each record its current copy with a new
-   * change_seq. The tenant's feed lock is held from here to commit, so change_seq order is commit order and a
-   * reader of the feed can never see a higher sequence before a lower one commits. Call last in the transaction.
+   * change_seq. Call last in the transaction (see writeCurrent).
    */
   async write(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
+    await this.writeRevisions(db, tenantId, writes);
+    return this.writeCurrent(db, tenantId, writes);
+  }
+
+  /** Every version as a revision, in one statement. */
+  async writeRevisions(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    await sql(
+      db,
+      `INSERT INTO sync_record_revision
+         (tenant_id, domain, mobile_id, version, data, deleted, device_id, user_id, client_mutation_id, origin)
+       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, w.device_id, w.user_id, w.client_mutation_id,
+              w.origin
+       FROM jsonb_to_recordset($2::jsonb)
+            AS w(domain text, mobile_id uuid, version int, data jsonb, deleted bool, device_id text, user_id text,
+                 client_mutation_id text, origin text)`,
+      [tenantId, JSON.stringify(writes.map(toRow))],
+    );
+  }
+
+  /**
+   * The last version of each record becomes its current copy with a new change_seq. The tenant's feed lock is held
+   * from here to commit, so change_seq order is commit order and a reader of the feed can never see a higher
+   * sequence before a lower one commits. Call as the last statement of the transaction: the lock is held until then.
+   */
+  async writeCurrent(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
     if (writes.length === 0) return [];
     const latest = new Map<string, RecordWrite>();
     for (const write of writes) {
@@ -111,27 +151,6 @@ export class SyncRecordRepository {
       const current = latest.get(key);
       if (!current || current.version < write.version) latest.set(key, write);
     }
-    await sql(
-      db,
-      `INSERT INTO sync_record_revision
-         (tenant_id, domain, mobile_id, version, data, deleted, device_id, user_id, client_mutation_id, origin)
-       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, w.device_id, w.user_id, w.mutation_id, w.origin
-       FROM unnest($2::text[], $3::uuid[], $4::int[], $5::jsonb[], $6::bool[], $7::text[], $8::text[], $9::text[],
-                   $10::text[]) AS w(domain, mobile_id, version, data, deleted, device_id, user_id, mutation_id, origin)`,
-      [
-        tenantId,
-        writes.map((w) => w.domain),
-        writes.map((w) => w.mobileId),
-        writes.map((w) => w.version),
-        writes.map((w) => JSON.stringify(w.data)),
-        writes.map((w) => w.deleted),
-        writes.map((w) => w.deviceId),
-        writes.map((w) => w.userId),
-        writes.map((w) => w.clientMutationId),
-        writes.map((w) => w.origin),
-      ],
-    );
-    const finals = [...latest.values()];
     await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
     return sql<WrittenRecord>(
       db,
@@ -139,9 +158,10 @@ export class SyncRecordRepository {
                                 updated_at, updated_by_user, updated_by_device)
        SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, nextval('sync_change_seq'), w.client_updated_at,
               now(), w.user_id, w.device_id
-       FROM unnest($2::text[], $3::uuid[], $4::int[], $5::jsonb[], $6::bool[], $7::timestamptz[], $8::text[],
-                   $9::text[]) WITH ORDINALITY
-            AS w(domain, mobile_id, version, data, deleted, client_updated_at, user_id, device_id, ord)
+       FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
+              AS (domain text, mobile_id uuid, version int, data jsonb, deleted bool, client_updated_at timestamptz,
+                  user_id text, device_id text))
+            WITH ORDINALITY AS w(domain, mobile_id, version, data, deleted, client_updated_at, user_id, device_id, ord)
        ORDER BY w.ord
        ON CONFLICT ON CONSTRAINT pk_sync_record DO UPDATE SET
          version = EXCLUDED.version, data = EXCLUDED.data, deleted = EXCLUDED.deleted,
@@ -149,17 +169,7 @@ export class SyncRecordRepository {
          updated_at = EXCLUDED.updated_at, updated_by_user = EXCLUDED.updated_by_user,
          updated_by_device = EXCLUDED.updated_by_device
        RETURNING domain, mobile_id, version, change_seq`,
-      [
-        tenantId,
-        finals.map((w) => w.domain),
-        finals.map((w) => w.mobileId),
-        finals.map((w) => w.version),
-        finals.map((w) => JSON.stringify(w.data)),
-        finals.map((w) => w.deleted),
-        finals.map((w) => w.clientUpdatedAt?.toISOString() ?? null),
-        finals.map((w) => w.userId),
-        finals.map((w) => w.deviceId),
-      ],
+      [tenantId, JSON.stringify([...latest.values()].map(toRow))],
     );
   }
 
