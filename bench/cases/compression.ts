@@ -93,7 +93,8 @@ export const compressionCase: BenchCase = {
       return;
     }
     const policy = (await import(POLICY)) as Record<string, unknown>;
-    const compressPayload = policy.compressPayload as ((data: unknown, level?: string) => unknown) | undefined;
+    const compressPayload = policy.compressPayload as
+      ((data: unknown, level: string, options: { thresholdBytes: number; minRatio: number }) => unknown) | undefined;
     if (typeof compressPayload !== 'function') {
       result.status = 'skipped';
       result.notes.unshift('skipped: bandwidth.policy.ts has no compressPayload export');
@@ -105,7 +106,11 @@ export const compressionCase: BenchCase = {
       let bytes = 0;
       const started = nowMs();
       for (const object of objects) {
-        const out = compressPayload(object, 'adaptive') as { compressed_size?: number; compressedSize?: number };
+        // The service defaults: COMPRESSION_THRESHOLD_BYTES 1024, MIN_COMPRESSION_RATIO 0.8.
+        const out = compressPayload(object, 'adaptive', { thresholdBytes: 1024, minRatio: 0.8 }) as {
+          compressed_size?: number;
+          compressedSize?: number;
+        };
         bytes += out.compressed_size ?? out.compressedSize ?? 0;
       }
       const mbPerSec = raw / 1024 / 1024 / ((nowMs() - started) / 1000);
