@@ -8,8 +8,8 @@ export interface ServerProcess {
   url: string;
   child: ChildProcess;
   output(): string;
-  /** SIGTERM and wait for a graceful exit. */
-  stop(): Promise<number | null>;
+  /** SIGTERM and wait for the exit: its code, or the signal Nest re-raises after a graceful close. */
+  stop(): Promise<number | string | null>;
   /** SIGKILL: no cleanup at all. */
   kill(): Promise<void>;
 }
@@ -38,7 +38,7 @@ export async function startServerProcess(env: Record<string, string>, port?: num
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${listenPort}`;
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const exited = new Promise<number | string | null>((done) => child.once('exit', (code, signal) => done(code ?? signal)));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
