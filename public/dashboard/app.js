@@ -7,6 +7,8 @@ const DOMAIN_COLORS = {
   ticket: '#d33682',
   work_order: '#268bd2',
 };
+const REVIEWS_SHOWN = 25;
+const IGNORED_FIELDS = ['version', 'updated_at', 'last_sync_timestamp', 'sync_status', 'muser'];
 const charts = {};
 window.fieldsyncCharts = charts;
 
@@ -292,14 +294,17 @@ function differingFields(conflict) {
   const client = conflict.client_entry || {};
   const keys = new Set([...Object.keys(server), ...Object.keys(client)]);
   const differs = [...keys].filter((k) => JSON.stringify(server[k]) !== JSON.stringify(client[k]));
-  return differs.filter((k) => !['version', 'updated_at', 'last_sync_timestamp'].includes(k));
+  return differs.filter((k) => !IGNORED_FIELDS.includes(k));
 }
 
 function renderReviews(conflicts) {
   $('reviews-count').textContent = String(conflicts.length);
+  const shown = conflicts.slice(0, REVIEWS_SHOWN);
+  $('reviews-more').hidden = conflicts.length <= REVIEWS_SHOWN;
+  $('reviews-more').textContent = `Showing the ${REVIEWS_SHOWN} newest of ${conflicts.length}.`;
   fillBody(
     'reviews-table',
-    conflicts.map((c) => {
+    shown.map((c) => {
       const fields = differingFields(c);
       const summary = fields.slice(0, 4).map((f) => {
         const fmt = (v) => (v === undefined ? '∅' : JSON.stringify(v)).slice(0, 40);
