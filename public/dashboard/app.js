@@ -38,7 +38,7 @@ async function api(method, path, body) {
     referrerPolicy: 'no-referrer',
   });
   const text = await response.text();
-  let parsed = null;
+  let parsed;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
