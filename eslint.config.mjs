@@ -56,6 +56,7 @@ export default tseslint.config(
         Node: 'readonly',
         Element: 'readonly',
         URLSearchParams: 'readonly',
+        setInterval: 'readonly',
       },
     },
   },

@@ -503,6 +503,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
     auto_resolve: false,
     notify_on_conflict: true,
   });
+  options.progress.write(
+    `tenant ${tenant.id}: ${MANUAL_DOMAIN} conflicts now go to manual review ` +
+      `(DELETE /api/v1/conflict-policies/${MANUAL_DOMAIN} restores the default)\n`,
+  );
 
   const rnd = seededRandom(options.seed);
   const technicians = Math.max(1, Math.ceil(options.devices * 0.7));

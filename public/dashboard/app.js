@@ -8,6 +8,7 @@ const DOMAIN_COLORS = {
   work_order: '#268bd2',
 };
 const REVIEWS_SHOWN = 25;
+const REFRESH_MS = 60_000;
 const IGNORED_FIELDS = ['version', 'updated_at', 'last_sync_timestamp', 'sync_status', 'muser'];
 const charts = {};
 window.fieldsyncCharts = charts;
@@ -453,6 +454,9 @@ function start() {
   });
   if (getKey()) void load();
   else askForKey('');
+  setInterval(() => {
+    if (getKey() && document.visibilityState === 'visible') void load();
+  }, REFRESH_MS);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
