@@ -12,6 +12,7 @@ export default tseslint.config(
       '.openapi-check-*/',
       'eslint.config.mjs',
       '**/*.js',
+      '!public/**/*.js',
     ],
   },
   eslint.configs.recommended,
@@ -43,6 +44,8 @@ export default tseslint.config(
     files: ['public/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
       globals: {
         window: 'readonly',
         document: 'readonly',
@@ -50,6 +53,10 @@ export default tseslint.config(
         fetch: 'readonly',
         Chart: 'readonly',
         console: 'readonly',
+        Node: 'readonly',
+        Element: 'readonly',
+        URLSearchParams: 'readonly',
+        setInterval: 'readonly',
       },
     },
   },

@@ -7,6 +7,7 @@ import { ConflictModule } from './modules/conflict/conflict.module';
 import { AnalyticsModule } from './modules/analytics/analytics.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BandwidthModule } from './modules/bandwidth/bandwidth.module';
+import { DashboardModule } from './modules/dashboard/dashboard.module';
 import { HealthModule } from './modules/health/health.module';
 import { NotificationModule } from './modules/notification/notification.module';
 import { SyncModule } from './modules/sync/sync.module';
@@ -35,6 +36,7 @@ export class AppModule {
         ConflictModule,
         QueueModule,
         AnalyticsModule,
+        DashboardModule,
         ...(config.get('SCHEDULER_ENABLED') ? [ScheduleModule.forRoot()] : []),
       ],
     };
