@@ -10,7 +10,11 @@ declare const window: any;
 declare const sessionStorage: any;
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = resolve(__dirname, '../../docs/dashboard.png');
+// Every run saves its screenshot under test/artifacts/; UPDATE_SCREENSHOT=1 refreshes the one the README shows.
+const SCREENSHOT = resolve(
+  __dirname,
+  process.env.UPDATE_SCREENSHOT ? '../../docs/dashboard.png' : '../artifacts/dashboard.png',
+);
 
 function workOrderData(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

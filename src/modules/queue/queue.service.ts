@@ -133,7 +133,6 @@ export class QueueService {
     const quality = (request.network_quality ?? 'good') as NetworkQuality;
     const batchSize = Math.min(request.max_items ?? 10, this.config.get('BATCH_SIZES')[quality]);
     const priority = (request.priority ?? 'high') as Priority;
-    meter.networkType = quality;
     const scope = this.ownerScope(principal);
     const processed = await this.db.transaction((manager) =>
       this.processClaim(manager, {

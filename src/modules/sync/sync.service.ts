@@ -45,7 +45,6 @@ export class SyncService {
     const limit = request.network_quality
       ? Math.min(request.limit ?? 100, this.bandwidth.batchSizeFor(request.network_quality))
       : (request.limit ?? 100);
-    meter.networkType = request.network_quality ?? null;
     const domains = request.domains ? [...new Set(request.domains.split(','))] : null;
     const rows = await this.records.changesAfter(this.db, principal.tenantId, after, domains, limit + 1);
     const page = rows.slice(0, limit);
