@@ -433,6 +433,23 @@ describe('bad input never becomes a 500 or a change', () => {
     expect(result.status).toBe(200);
     expect(result.body.results[0].status).toBe('applied');
   });
+
+  it('accepts a push from a device whose clock is decades off (offsets past ±24.8 days overflowed: 400)', async () => {
+    const item = pushItem({ client_updated_at: '1970-01-01T00:00:00Z' });
+    const result = await call(t, 'POST', '/api/v1/sync/push', {
+      key: f.tenant.syncKey,
+      device: 'clock-reset',
+      body: { items: [item], device_info: { device_time: '1970-01-01T00:00:05Z' } },
+    });
+    const [row] = await t.db.query(
+      `SELECT clock_offset_ms::float8 AS offset FROM sync_queue_item WHERE client_mutation_id = $1`,
+      [item.client_mutation_id],
+    );
+    process.stdout.write(`clock offset: device at 1970 → ${result.status}, stored offset ${row?.offset} ms\n`);
+    expect(result.status).toBe(200);
+    expect(result.body.results[0].status).toBe('applied');
+    expect(row.offset).toBeLessThan(-1.7e12);
+  });
 });
 
 describe('oversized and decompression-bomb bodies', () => {

@@ -43,7 +43,7 @@ export interface ItemOutcome {
 }
 
 const CLAIMED_COLUMNS = `q.id, q.device_id, q.user_id, q.client_mutation_id, q.domain, q.mobile_id, q.base_version,
-  q.payload, q.deleted, q.client_updated_at, q.clock_offset_ms, q.priority`;
+  q.payload, q.deleted, q.client_updated_at, q.clock_offset_ms::float8 AS clock_offset_ms, q.priority`;
 
 /** sync_queue_item: ingest, claims (SKIP LOCKED) and results, each a single set-based statement. */
 @Injectable()
@@ -63,7 +63,7 @@ export class QueueItemRepository {
        SELECT $1, $2, $3, i.cmid, i.hash, i.domain, i.mobile_id, i.base_version, i.payload, i.deleted, i.cua, i.priority,
               i.clock_offset
        FROM unnest($4::text[], $5::text[], $6::text[], $7::uuid[], $8::int[], $9::jsonb[], $10::bool[],
-                   $11::timestamptz[], $12::smallint[], $13::int[]) WITH ORDINALITY
+                   $11::timestamptz[], $12::smallint[], $13::bigint[]) WITH ORDINALITY
             AS i(cmid, hash, domain, mobile_id, base_version, payload, deleted, cua, priority, clock_offset, ord)
        ORDER BY i.ord
        ON CONFLICT (tenant_id, device_id, client_mutation_id) DO NOTHING
