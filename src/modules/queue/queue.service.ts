@@ -65,7 +65,7 @@ export class QueueService {
 
     const incoming = this.toQueueItems(request, clockOffsetMs);
     const mode = request.mode ?? 'process';
-    const { results, remaining } = await this.db.transaction(async (manager) => {
+    const { results, remaining, stored, processed } = await this.db.transaction(async (manager) => {
       const inserted = new Set(
         await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming),
       );
@@ -95,7 +95,6 @@ export class QueueService {
           maxPriorityRank: PRIORITY_RANK.low,
           limit: this.config.get('PUSH_MAX_ITEMS') * 2,
         });
-        this.count(meter, processed);
       }
       const answers = incoming.map((item): ItemResult & { replayed?: boolean } => {
         const row = byMutation.get(item.client_mutation_id)!;
@@ -105,8 +104,11 @@ export class QueueService {
         return replayed ? { ...result, replayed: true } : result;
       });
       const pending = await this.items.countPending(manager, principal.tenantId, deviceId, null);
-      return { results: answers, remaining: pending.pending };
+      return { results: answers, remaining: pending.pending, stored: inserted.size, processed };
     });
+    // A replayed mutation was counted by the push that stored it; a failed push keeps the items it attempted.
+    meter.items = stored;
+    this.count(meter, processed);
     return { results, remaining };
   }
 
