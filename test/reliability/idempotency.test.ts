@@ -98,6 +98,43 @@ describe('replayed pushes apply once', () => {
     expect(state).toEqual({ versions: [1, 1], revisions: 2, queueItems: 2 });
   });
 
+  it('applies concurrent copies sent in different item orders once, without a deadlock (503)', async () => {
+    const tenant = await t.createTenant();
+    const statuses: number[] = [];
+    const mutations = new Set<string>();
+    for (let round = 0; round < 5; round++) {
+      const items = Array.from({ length: 50 }, () => pushItem());
+      items.forEach((item) => mutations.add(item.client_mutation_id));
+      const reversed = [...items].reverse();
+      const copies = await Promise.all(
+        Array.from({ length: 10 }, (_, n) => push(tenant, `tablet-${round}`, { items: n % 2 ? reversed : items })),
+      );
+      statuses.push(...copies.map((copy) => copy.status));
+      const byMutation = (copy: CallResult): Record<string, PushResult> =>
+        Object.fromEntries(withoutReplayed(copy.body.results ?? []).map((r) => [r.client_mutation_id, r]));
+      for (const copy of copies) expect(byMutation(copy)).toEqual(byMutation(copies[0]));
+    }
+    const [row] = await t.db.query(
+      `SELECT count(*)::int AS items, count(*) FILTER (WHERE status = 'processed')::int AS processed
+         FROM sync_queue_item WHERE tenant_id = $1`,
+      [tenant.id],
+    );
+    const [revisions] = await t.db.query(`SELECT count(*)::int AS n FROM sync_record_revision WHERE tenant_id = $1`, [
+      tenant.id,
+    ]);
+    process.stdout.write(
+      `reordered duplicates: 5 rounds × 10 copies of a 50-item push, half reversed → statuses ` +
+        `${JSON.stringify(statuses.reduce<Record<number, number>>((h, s) => ({ ...h, [s]: (h[s] ?? 0) + 1 }), {}))}; ` +
+        `${row.items} queue items (${row.processed} processed), ${revisions.n} revisions for ${mutations.size} mutations\n`,
+    );
+    expect(statuses).toEqual(Array(50).fill(200));
+    expect({ items: row.items, processed: row.processed, revisions: revisions.n }).toEqual({
+      items: mutations.size,
+      processed: mutations.size,
+      revisions: mutations.size,
+    });
+  });
+
   it('rejects the same client_mutation_id with another payload (409) and changes nothing', async () => {
     const tenant = await t.createTenant();
     const item = pushItem();

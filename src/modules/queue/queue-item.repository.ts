@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { advisoryKey } from '../../common/advisory-lock';
 import { Queryable, sql } from '../../database/sql';
 import type { ItemResult, PlannedItem } from './queue.policy';
 
@@ -48,6 +49,14 @@ const CLAIMED_COLUMNS = `q.id, q.device_id, q.user_id, q.client_mutation_id, q.d
 /** sync_queue_item: ingest, claims (SKIP LOCKED) and results, each a single set-based statement. */
 @Injectable()
 export class QueueItemRepository {
+  /**
+   * Serializes the pushes of one device until the transaction ends: concurrent copies of a push whose items come in
+   * different orders would otherwise lock the same mutation ids in opposite orders and deadlock.
+   */
+  async lockDevice(db: Queryable, tenantId: string, deviceId: string): Promise<void> {
+    await sql(db, 'SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`push:${tenantId}:${deviceId}`)]);
+  }
+
   /** Stores new mutations in push order; ones already known (same device and client_mutation_id) are left alone. */
   async insertNew(
     db: Queryable,

@@ -66,6 +66,7 @@ export class QueueService {
     const incoming = this.toQueueItems(request, clockOffsetMs);
     const mode = request.mode ?? 'process';
     const { results, remaining, stored, processed } = await this.db.transaction(async (manager) => {
+      await this.items.lockDevice(manager, principal.tenantId, deviceId);
       const inserted = new Set(
         await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming),
       );
