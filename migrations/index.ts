@@ -2,6 +2,7 @@ import { Foundation1795608648009 } from './1795608648009-Foundation';
 import { SyncRecordsQueue1795609471650 } from './1795609471650-SyncRecordsQueue';
 import { Conflict1795609762460 } from './1795609762460-Conflict';
 import { Analytics1795609656390 } from './1795609656390-Analytics';
+import { ClockOffsetBigint1795612674381 } from './1795612674381-ClockOffsetBigint';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -9,4 +10,5 @@ export const MIGRATIONS: Array<new () => object> = [
   SyncRecordsQueue1795609471650,
   Analytics1795609656390,
   Conflict1795609762460,
+  ClockOffsetBigint1795612674381,
 ];

@@ -6,6 +6,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
+import { createJsonBodyParser } from './common/http/json-body-parser';
 import { createValidationPipe } from './common/http/validation';
 import { MeteredRequest, SYNC_EVENT_SINK, SyncEventSink } from './common/metering/sync-meter';
 import { AppConfig } from './config/app-config';
@@ -32,6 +33,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // Bad URL encoding and over-long path parameters are answered by the router itself: give them the error body.
+    frameworkErrors: (error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
     abortOnError: false,
@@ -44,6 +47,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
 
 export function configureApp(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
+  app.useBodyParser('application/json', { bodyLimit: fastify.initialConfig.bodyLimit }, createJsonBodyParser(fastify));
   fastify.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
     return payload;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { advisoryKey } from '../../common/advisory-lock';
 import { Queryable, sql } from '../../database/sql';
 import type { ItemResult, PlannedItem } from './queue.policy';
 
@@ -43,11 +44,19 @@ export interface ItemOutcome {
 }
 
 const CLAIMED_COLUMNS = `q.id, q.device_id, q.user_id, q.client_mutation_id, q.domain, q.mobile_id, q.base_version,
-  q.payload, q.deleted, q.client_updated_at, q.clock_offset_ms, q.priority`;
+  q.payload, q.deleted, q.client_updated_at, q.clock_offset_ms::float8 AS clock_offset_ms, q.priority`;
 
 /** sync_queue_item: ingest, claims (SKIP LOCKED) and results, each a single set-based statement. */
 @Injectable()
 export class QueueItemRepository {
+  /**
+   * Serializes the pushes of one device until the transaction ends: concurrent copies of a push whose items come in
+   * different orders would otherwise lock the same mutation ids in opposite orders and deadlock.
+   */
+  async lockDevice(db: Queryable, tenantId: string, deviceId: string): Promise<void> {
+    await sql(db, 'SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`push:${tenantId}:${deviceId}`)]);
+  }
+
   /**
    * Stores new mutations in push order; ones already known (same device and client_mutation_id) are left alone.
    * The batch travels as one JSON document (cheaper to encode and parse than arrays of JSON strings).
@@ -67,7 +76,7 @@ export class QueueItemRepository {
               i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms
        FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
               AS (client_mutation_id text, payload_hash text, domain text, mobile_id uuid, base_version int,
-                  payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint, clock_offset_ms int))
+                  payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint, clock_offset_ms bigint))
             WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
                                  client_updated_at, priority, clock_offset_ms, ord)
        ORDER BY i.ord

@@ -65,12 +65,13 @@ export class QueueService {
 
     const incoming = this.toQueueItems(request, clockOffsetMs);
     const mode = request.mode ?? 'process';
-    const results = await this.db.transaction(async (manager) => {
+    const { results, stored, processed } = await this.db.transaction(async (manager) => {
+      await this.items.lockDevice(manager, principal.tenantId, deviceId);
       const inserted = await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming);
       const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
       const allNew = inserted.length === incoming.length;
       // Known mutation ids are looked up only when some were not new: a retry, or a reused id.
-      const stored = allNew
+      const known = allNew
         ? []
         : await this.items.findByMutationIds(
             manager,
@@ -78,7 +79,7 @@ export class QueueService {
             deviceId,
             incoming.map((item) => item.client_mutation_id),
           );
-      const byMutation = new Map(stored.map((row) => [row.client_mutation_id, row]));
+      const byMutation = new Map(known.map((row) => [row.client_mutation_id, row]));
       const reused = incoming.filter(
         (item) =>
           !insertedIds.has(item.client_mutation_id) &&
@@ -113,17 +114,20 @@ export class QueueService {
                 maxPriorityRank: PRIORITY_RANK.low,
                 limit: this.config.get('PUSH_MAX_ITEMS') * 2,
               });
-        this.count(meter, processed);
       }
-      return incoming.map((item): ItemResult & { replayed?: boolean } => {
+      const answers = incoming.map((item): ItemResult & { replayed?: boolean } => {
         const id = insertedIds.get(item.client_mutation_id);
         if (id !== undefined)
           return processed.results.get(id) ?? queuedResult(item.client_mutation_id, item.mobile_id, item.domain);
         const row = byMutation.get(item.client_mutation_id)!;
         return { ...(row.result ?? queuedResult(row.client_mutation_id, row.mobile_id, row.domain)), replayed: true };
       });
+      return { results: answers, stored: inserted.length, processed };
     });
-    // Counted after commit: the transaction ends right after the feed write, so its lock is held briefly.
+    // Counted after commit (the transaction ends right after the feed write, so its lock is held briefly). A replayed
+    // mutation was counted by the push that stored it; a failed push keeps the items it attempted.
+    meter.items = stored;
+    this.count(meter, processed);
     const pending = await this.items.countPending(this.db, principal.tenantId, deviceId, null);
     return { results, remaining: pending.pending };
   }

@@ -41,7 +41,7 @@ export class SyncDeviceHealthEntity {
   @Column({ name: 'os_version', type: 'text', nullable: true })
   osVersion!: string | null;
 
-  @Column({ name: 'clock_offset_ms', type: 'integer', nullable: true })
+  @Column({ name: 'clock_offset_ms', type: 'bigint', nullable: true })
   clockOffsetMs!: number | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })

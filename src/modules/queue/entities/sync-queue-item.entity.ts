@@ -47,7 +47,7 @@ export class SyncQueueItemEntity {
   clientUpdatedAt!: Date | null;
 
   /** Device clock minus server clock when pushed, in ms; subtracted from client_updated_at before comparing. */
-  @Column({ name: 'clock_offset_ms', type: 'integer', nullable: true })
+  @Column({ name: 'clock_offset_ms', type: 'bigint', nullable: true })
   clockOffsetMs!: number | null;
 
   /** 0 high, 1 medium, 2 low. */
