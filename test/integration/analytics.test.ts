@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
-import { runCli } from '../../src/cli';
 import { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ANALYTICS_SCHEDULES } from '../../src/modules/analytics/analytics.scheduler';
 import { AnalyticsService } from '../../src/modules/analytics/analytics.service';
 import { recordEvent } from '../helpers/sync-events';
 import { startTestApp, TestApp } from '../helpers/test-app';
+import { useCliHarness } from '../helpers/cli-harness';
 import { createTestDatabase, describeWithPostgres, TestDatabase } from '../helpers/test-database';
 
 const HOUR_MS = 3_600_000;
@@ -175,29 +172,12 @@ describeWithPostgres('analytics on two replicas of one database', () => {
 });
 
 describe('analytics command line', () => {
-  let database: TestDatabase;
-  let env: Record<string, string | undefined>;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('analytics_cli');
-    dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-analytics-cli-'));
-    env = { DATABASE_URL: database.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-  });
-  afterAll(async () => {
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    const code = await runCli(argv, env, (line) => lines.push(line));
-    return { code, out: lines.join('\n') };
-  }
+  const cli = useCliHarness('analytics_cli');
+  const run = (...argv: string[]) => cli.run(...argv);
 
   /** Seeds sync_event rows while no CLI holds the (embedded) database. */
   async function seedEvents(tenantId: string, rows: Array<{ device: string; success: boolean; hoursAgo: number }>) {
-    const db = await new DataSource(dataSourceOptions(AppConfig.fromEnv(env))).initialize();
+    const db = await new DataSource(dataSourceOptions(AppConfig.fromEnv(cli.env()))).initialize();
     try {
       for (const row of rows) {
         await db.query(

@@ -1,29 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli } from '../../src/cli';
-import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+import { useCliHarness } from '../helpers/cli-harness';
 
 describe('command line', () => {
-  let database: TestDatabase;
-  let env: Record<string, string | undefined>;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('cli');
-    dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-cli-'));
-    env = { DATABASE_URL: database.url, DATA_DIR: dataDir, JWT_SECRET: 'cli-secret-cli-secret-cli-secret-0123' };
-  });
-  afterAll(async () => {
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    const code = await runCli(argv, env, (line) => lines.push(line));
-    return { code, out: lines.join('\n') };
-  }
+  const { run } = useCliHarness('cli', { JWT_SECRET: 'cli-secret-cli-secret-cli-secret-0123' });
 
   it('runs migrations, creates a tenant, an API key and a token', async () => {
     expect((await run('migration:run')).code).toBe(0);
