@@ -70,9 +70,6 @@ export function configureApp(app: NestFastifyApplication): void {
       .record(request.syncMeter, reply.statusCode)
       .catch((error: unknown) => request.log.warn({ err: error }, 'sync event not recorded'));
   });
-  fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) =>
-    sendError(error, request, reply),
-  );
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

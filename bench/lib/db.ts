@@ -34,5 +34,8 @@ export async function createBenchDatabase(
 }
 
 export async function serverVersion(serverUrl: string): Promise<string> {
-  return admin(serverUrl, async (client) => (await client.query<{ v: string }>('SELECT current_setting($$server_version$$) AS v')).rows[0].v);
+  return admin(
+    serverUrl,
+    async (client) => (await client.query<{ v: string }>('SELECT current_setting($$server_version$$) AS v')).rows[0].v,
+  );
 }
