@@ -76,25 +76,29 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function mutationHash(mutation: {
-  domain: string;
-  mobile_id: string;
-  base_version: number;
-  data: unknown;
-  deleted: boolean;
-  client_updated_at: string | null;
-  priority: string;
-}): string {
-  return createHash('sha256')
-    .update(
-      canonicalJson({
-        ...mutation,
-        mobile_id: mutation.mobile_id.toLowerCase(),
-        client_updated_at:
-          mutation.client_updated_at === null ? null : new Date(mutation.client_updated_at).toISOString(),
-      }),
-    )
-    .digest('hex');
+/**
+ * Hash of a mutation as sent, independent of key order and timestamp form. Pass the data's canonical JSON when it
+ * is already at hand (the push path measures the record's size on it) so it is not serialised twice.
+ */
+export function mutationHash(
+  mutation: {
+    domain: string;
+    mobile_id: string;
+    base_version: number;
+    data: unknown;
+    deleted: boolean;
+    client_updated_at: string | null;
+    priority: string;
+  },
+  canonicalData: string = canonicalJson(mutation.data),
+): string {
+  const { data: _data, ...rest } = mutation;
+  const envelope = canonicalJson({
+    ...rest,
+    mobile_id: rest.mobile_id.toLowerCase(),
+    client_updated_at: rest.client_updated_at === null ? null : new Date(rest.client_updated_at).toISOString(),
+  });
+  return createHash('sha256').update(envelope).update('\n').update(canonicalData).digest('hex');
 }
 
 function copyOf(domain: string, mobileId: string, state: RecordState | undefined): RecordCopy | null {

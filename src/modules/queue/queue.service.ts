@@ -21,6 +21,7 @@ import type {
 } from './dto/queue.dto';
 import { ClaimFilter, ItemOutcome, NewQueueItem, QueueItemRepository } from './queue-item.repository';
 import {
+  canonicalJson,
   estimateSyncSeconds,
   isPeakHour,
   ItemResult,
@@ -322,7 +323,9 @@ export class QueueService {
         ]);
       }
       seen.add(item.client_mutation_id);
-      if (Buffer.byteLength(JSON.stringify(item.data)) > maxBytes) {
+      // Canonical JSON has the bytes of compact JSON (keys sorted): one serialisation serves the size and the hash.
+      const canonicalData = canonicalJson(item.data);
+      if (Buffer.byteLength(canonicalData) > maxBytes) {
         throw AppException.validation(`items[${index}].data is larger than ${maxBytes} bytes`, [
           { field: `items[${index}].data`, message: `at most ${maxBytes} bytes of JSON` },
         ]);
@@ -332,15 +335,18 @@ export class QueueService {
       const priority = item.priority ?? 'medium';
       return {
         client_mutation_id: item.client_mutation_id,
-        payload_hash: mutationHash({
-          domain: item.domain,
-          mobile_id: item.mobile_id,
-          base_version: item.base_version,
-          data: item.data,
-          deleted: item.deleted ?? false,
-          client_updated_at: clientUpdatedAt,
-          priority,
-        }),
+        payload_hash: mutationHash(
+          {
+            domain: item.domain,
+            mobile_id: item.mobile_id,
+            base_version: item.base_version,
+            data: item.data,
+            deleted: item.deleted ?? false,
+            client_updated_at: clientUpdatedAt,
+            priority,
+          },
+          canonicalData,
+        ),
         domain: item.domain,
         mobile_id: item.mobile_id.toLowerCase(),
         base_version: item.base_version,
