@@ -10,6 +10,7 @@ import { AnalyticsService } from './modules/analytics/analytics.service';
 import { AuthService } from './modules/auth/auth.service';
 import { TenantService } from './modules/tenant/tenant.service';
 import { AppException } from './common/errors/app-exception';
+import { errorMessage } from './common/errors/error-message';
 
 type Flags = Record<string, string | boolean | undefined>;
 type Print = (line: string) => void;
@@ -198,7 +199,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       print(`error: ${error.message}`);
       return 2;
     }
-    print(`error: ${error instanceof Error ? error.message : String(error)}`);
+    print(`error: ${errorMessage(error)}`);
     return 1;
   } finally {
     await app?.close();

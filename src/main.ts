@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from './app.setup';
 import { AppConfig, ConfigError } from './config/app-config';
+import { errorMessage } from './common/errors/error-message';
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
@@ -25,6 +26,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`fieldsync failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`fieldsync failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

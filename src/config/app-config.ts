@@ -1,4 +1,4 @@
-import { NetworkQuality } from '../common/domain';
+import { NETWORK_QUALITIES, NetworkQuality } from '../common/domain';
 
 export class ConfigError extends Error {
   constructor(
@@ -58,8 +58,6 @@ function jwtSecret(raw: string, name: string): string | undefined {
   if (value !== undefined && value.length < 32) throw new ConfigError(name, 'must be at least 32 characters long');
   return value;
 }
-
-const NETWORK_QUALITIES: readonly NetworkQuality[] = ['excellent', 'good', 'fair', 'poor'];
 
 function batchSizes(raw: string, name: string): Record<NetworkQuality, number> {
   const sizes: Partial<Record<NetworkQuality, number>> = {};

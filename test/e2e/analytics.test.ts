@@ -363,12 +363,14 @@ describe('analytics (HTTP)', () => {
       await delivery.deliverDue(); // other tenants' leftovers
       received.length = 0;
       failNext = 1;
-      await t.db.query(
-        `UPDATE notification_outbox SET status = 'pending', attempts = 0, next_attempt_at = now()
-                        WHERE tenant_id = $1`,
-        [tenant.id],
-      );
+      // Due at a JavaScript instant, not at the database's now(): now() has microseconds, a Date only milliseconds,
+      // so a row stamped with now() could be due a fraction of a millisecond after `now`.
       const now = new Date();
+      await t.db.query(
+        `UPDATE notification_outbox SET status = 'pending', attempts = 0, next_attempt_at = $2
+                        WHERE tenant_id = $1`,
+        [tenant.id, now],
+      );
       expect(await delivery.deliverDue(now)).toMatchObject({ delivered: 0, retried: 1 });
       const [afterFailure] = await outbox(tenant.id);
       expect(afterFailure).toMatchObject({ status: 'pending', attempts: 1, last_error: 'webhook answered 500' });

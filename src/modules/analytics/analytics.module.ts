@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SYNC_EVENT_SINK } from '../../common/metering/sync-meter';
 import { ConflictModule } from '../conflict/conflict.module';
 import { ConflictService } from '../conflict/conflict.service';
+import { QueueModule } from '../queue/queue.module';
 import { SyncModule } from '../sync/sync.module';
 import { AlertRepository } from './alert.repository';
 import { AnalyticsController } from './analytics.controller';
@@ -13,7 +14,6 @@ import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 import { NotificationDeliveryRepository } from './notification-delivery.repository';
 import { NotificationDeliveryService } from './notification-delivery.service';
-import { QueueStatsRepository } from './queue-stats.repository';
 import { ReportRepository } from './report.repository';
 import { SnapshotRepository } from './snapshot.repository';
 import { SyncEventRecorder } from './sync-event.recorder';
@@ -21,7 +21,7 @@ import { SyncEventRepository } from './sync-event.repository';
 
 /** sync_event, snapshots, device health, dashboard, alerts, webhook delivery, metrics and their schedules. */
 @Module({
-  imports: [SyncModule, ConflictModule],
+  imports: [SyncModule, ConflictModule, QueueModule],
   controllers: [AnalyticsController, MetricsController],
   providers: [
     SyncEventRepository,
@@ -29,7 +29,6 @@ import { SyncEventRepository } from './sync-event.repository';
     DeviceHealthRepository,
     AlertRepository,
     ReportRepository,
-    QueueStatsRepository,
     NotificationDeliveryRepository,
     MetricsService,
     SyncEventRecorder,

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Cron, Interval } from '@nestjs/schedule';
 import { AnalyticsService } from './analytics.service';
 import { NotificationDeliveryService } from './notification-delivery.service';
+import { errorMessage } from '../../common/errors/error-message';
 
 /** Every schedule of the analytics module, in one place (UTC). */
 export const ANALYTICS_SCHEDULES = {
@@ -60,7 +61,7 @@ export class AnalyticsScheduler {
     try {
       await work();
     } catch (error) {
-      this.logger.error(`${task} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`${task} failed: ${errorMessage(error)}`);
     }
   }
 }

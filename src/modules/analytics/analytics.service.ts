@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { withAdvisoryXactLock } from '../../common/advisory-lock';
 import { isAdmin, Principal } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
+import { CursorCodec } from '../../common/pagination/cursor';
+import { DAY_MS } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
 import { Queryable } from '../../database/sql';
 import { NotificationRepository } from '../notification/notification.repository';
@@ -26,15 +28,14 @@ import {
 } from './dto/analytics.dto';
 import type { AlertStatus } from './entities/sync-alert.entity';
 import { ALERT_DEVICE_SCORE } from './health-score.policy';
-import { QueueStatsRepository } from './queue-stats.repository';
 import { ReportRepository } from './report.repository';
 import { SnapshotRepository, SnapshotRow } from './snapshot.repository';
 import { SyncEventRepository } from './sync-event.repository';
+import { QueueStatsService } from '../queue/queue-stats.service';
 
 /** sync_event rows are kept this long; snapshots keep the figures after that. */
 export const SYNC_EVENT_RETENTION_DAYS = 90;
 export const CONFLICT_REPORT_KIND = 'conflict_weekly';
-const DAY_MS = 86_400_000;
 
 export type Progress = (line: string) => void;
 
@@ -64,7 +65,7 @@ export class AnalyticsService {
     private readonly alerts: AlertRepository,
     private readonly reports: ReportRepository,
     private readonly events: SyncEventRepository,
-    private readonly queueStats: QueueStatsRepository,
+    private readonly queueStats: QueueStatsService,
     private readonly notifications: NotificationRepository,
     private readonly tenants: TenantRepository,
     private readonly records: SyncRecordRepository,
@@ -252,7 +253,7 @@ export class AnalyticsService {
       this.snapshots.listEndingBetween(this.db, tenantId, weekAgo, now, 24 * 7 * 4),
       this.devices.listBelow(this.db, tenantId, now, this.config.get('DEVICE_HEALTH_THRESHOLD'), 10),
       this.alerts.list(this.db, tenantId, 'open', 100),
-      this.queueStats.pending(this.db, tenantId),
+      this.queueStats.pendingOfTenant(tenantId),
       this.insights?.hotspots(tenantId, 7) ?? Promise.resolve([]),
     ]);
     return {
@@ -347,16 +348,12 @@ export function describeSnapshot(result: TenantSnapshotResult): string {
   );
 }
 
+const DEVICE_CURSOR = new CursorCodec('dv1:', [/^.{1,128}$/s]);
+
 function encodeCursor(deviceId: string): string {
-  return Buffer.from(JSON.stringify({ d: deviceId })).toString('base64url');
+  return DEVICE_CURSOR.encode([deviceId]);
 }
 
 function decodeCursor(cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { d?: unknown };
-    if (typeof parsed.d === 'string') return parsed.d;
-  } catch {
-    // fall through to the validation error
-  }
-  throw AppException.validation('cursor is not a cursor this API returned');
+  return DEVICE_CURSOR.decode(cursor)[0];
 }

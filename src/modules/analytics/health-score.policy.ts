@@ -1,3 +1,4 @@
+import { HOUR_MS } from '../../common/time/instant';
 export interface DeviceHealthFigures {
   totalSyncs: number;
   failedSyncs: number;
@@ -6,7 +7,6 @@ export interface DeviceHealthFigures {
 }
 
 const RECENCY_HOURS = 24;
-const HOUR_MS = 3_600_000;
 
 /** Devices below this score count toward the unhealthy_devices alert. */
 export const ALERT_DEVICE_SCORE = 50;

@@ -1,12 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { priorityFromRank, PRIORITIES } from '../../common/domain';
 import type { SyncMeter } from '../../common/metering/sync-meter';
-import { QueueStatsRepository } from './queue-stats.repository';
+import { QueueStatsService } from '../queue/queue-stats.service';
 
 /** Prometheus metrics of this app instance: its own registry, never prom-client's global one. */
 @Injectable()
@@ -51,8 +49,7 @@ export class MetricsService implements OnModuleInit {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @InjectDataSource() db: DataSource,
-    queueStats: QueueStatsRepository,
+    queueStats: QueueStatsService,
   ) {
     new Gauge({
       name: 'fieldsync_queue_pending_items',
@@ -60,7 +57,7 @@ export class MetricsService implements OnModuleInit {
       labelNames: ['priority'] as const,
       registers: [this.registry],
       async collect() {
-        const rows = await queueStats.pendingByPriority(db);
+        const rows = await queueStats.pendingByPriority();
         for (const priority of PRIORITIES) this.set({ priority }, 0);
         for (const row of rows) this.set({ priority: priorityFromRank(row.priority) }, row.n);
       },

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { retryDelayMs } from './analytics-window.policy';
 import { ClaimedNotification, NotificationDeliveryRepository } from './notification-delivery.repository';
+import { errorMessage } from '../../common/errors/error-message';
 
 export const WEBHOOK_TIMEOUT_MS = 5_000;
 /** A claimed notification is invisible to other replicas this long; longer than the webhook timeout. */
@@ -85,7 +86,7 @@ export class NotificationDeliveryService {
       }
       error = `webhook answered ${response.status}`;
     } catch (cause) {
-      error = `webhook unreachable: ${cause instanceof Error ? cause.message : String(cause)}`;
+      error = `webhook unreachable: ${errorMessage(cause)}`;
     }
     const attempts = notification.attempts + 1;
     const giveUp = attempts >= MAX_DELIVERY_ATTEMPTS;

@@ -6,7 +6,6 @@ import {
   defaultPolicy,
   Entry,
   ESCALATION_FIELDS,
-  parseInstant,
   PolicySettings,
   resolveConflict,
   ResolutionPolicy,
@@ -79,38 +78,6 @@ describe('defaultPolicy', () => {
     const result = resolveConflict(unknown, { server: { a: 1 }, client: { a: 2 } });
     expect(result).toMatchObject({ resolution: 'manual_required', winning_entry: null, winning_version: 'none' });
     expect(result.merge_details.conflicting_fields).toEqual(['a']);
-  });
-});
-
-describe('parseInstant', () => {
-  it('compares +00:00 and Z forms as the same instant', () => {
-    expect(parseInstant('2025-09-28T12:00:00+00:00')).toBe(parseInstant('2025-09-28T12:00:00Z'));
-    expect(parseInstant('2025-09-28T17:30:00+05:30')).toBe(Date.UTC(2025, 8, 28, 12, 0, 0));
-    expect(parseInstant('2025-09-28T07:00:00.250-05:00')).toBe(Date.UTC(2025, 8, 28, 12, 0, 0, 250));
-  });
-
-  it('returns null for a missing timestamp and accepts Dates', () => {
-    expect(parseInstant(undefined)).toBeNull();
-    expect(parseInstant(null)).toBeNull();
-    expect(parseInstant('')).toBeNull();
-    expect(parseInstant(new Date(Date.UTC(2025, 0, 1)))).toBe(Date.UTC(2025, 0, 1));
-  });
-
-  it.each(['yesterday', '2025-09-28T12:00:00', '2025-02-30T10:00:00Z', '2025-09-28T25:00:00Z', '2025-13-01T00:00Z'])(
-    'rejects %s with a validation error',
-    (value) => {
-      expect(() => parseInstant(value)).toThrow(AppException);
-      try {
-        parseInstant(value);
-      } catch (error) {
-        expect((error as AppException).status).toBe(400);
-      }
-    },
-  );
-
-  it('rejects non-string values', () => {
-    expect(() => parseInstant(12)).toThrow(AppException);
-    expect(() => parseInstant(new Date('nope'))).toThrow(AppException);
   });
 });
 

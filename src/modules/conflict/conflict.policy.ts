@@ -1,5 +1,5 @@
 import { Domain, DOMAINS } from '../../common/domain';
-import { AppException } from '../../common/errors/app-exception';
+import { parseInstant } from '../../common/time/instant';
 
 export const RESOLUTION_POLICIES = [
   'client_wins',
@@ -75,51 +75,6 @@ export interface ConflictResolution {
   strategy_used: string;
   merge_details: MergeDetails;
   winning_version: 'client' | 'server' | 'merged' | 'none';
-}
-
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
-/** ISO 8601 with offset → epoch ms; null when missing; a 400 for anything else. */
-export function parseInstant(value: unknown): number | null {
-  if (value === undefined || value === null || value === '') return null;
-  if (value instanceof Date) {
-    const time = value.getTime();
-    if (Number.isNaN(time)) throw AppException.validation('invalid date');
-    return time;
-  }
-  if (typeof value !== 'string') {
-    throw AppException.validation(`timestamp must be an ISO 8601 string with offset, got ${typeof value}`);
-  }
-  const match = ISO_INSTANT.exec(value.trim());
-  const invalid = (): AppException =>
-    AppException.validation(`"${value.slice(0, 64)}" is not an ISO 8601 timestamp with offset`);
-  if (!match) throw invalid();
-  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(match[i]));
-  const second = match[6] === undefined ? 0 : Number(match[6]);
-  const millis = match[7] === undefined ? 0 : Math.floor(Number(`0.${match[7]}`) * 1000);
-  const offsetHours = match[10] === undefined ? 0 : Number(match[10]);
-  const offsetMinutes = match[11] === undefined ? 0 : Number(match[11]);
-  if (
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > daysInMonth(year, month) ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59 ||
-    offsetHours > 23 ||
-    offsetMinutes > 59
-  ) {
-    throw invalid();
-  }
-  const sign = match[9] === '-' ? -1 : 1;
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  return utc - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

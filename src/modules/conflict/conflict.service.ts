@@ -5,6 +5,9 @@ import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { DOMAINS } from '../../common/domain';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
+import { isUuid, UUID_PATTERN } from '../../common/ids';
+import { CursorCodec } from '../../common/pagination/cursor';
+import { DAY_MS, parseQueryInstant } from '../../common/time/instant';
 import type { Queryable } from '../../database/sql';
 import { NotificationRepository } from '../notification/notification.repository';
 import { SyncRecordsService } from '../sync/sync-records.service';
@@ -14,7 +17,6 @@ import {
   EffectivePolicy,
   Entry,
   isKnownDomain,
-  parseInstant,
   PolicySettings,
   resolveConflict,
 } from './conflict.policy';
@@ -24,11 +26,9 @@ import type { ConflictResult } from './entities/conflict-log.entity';
 
 export type { ConflictLogInsert } from './conflict-log.repository';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CURSOR = /^(\d{1,20}):([0-9a-f-]{36})$/i;
+const CURSOR = new CursorCodec('', [/^\d{1,20}$/, new RegExp(UUID_PATTERN)]);
 export const HOTSPOT_LIMIT = 5;
 export const TOP_DEVICES_LIMIT = 5;
-const DAY_MS = 86_400_000;
 
 export interface PolicyChange {
   resolution_policy: PolicySettings['resolution_policy'];
@@ -87,7 +87,7 @@ function window(days: number, until: Date): { since: Date; until: Date } {
 }
 
 function uuidOf(value: unknown): string | null {
-  return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : null;
+  return typeof value === 'string' && isUuid(value) ? value.toLowerCase() : null;
 }
 
 function versionOf(entry: Entry | null | undefined): number | null {
@@ -100,13 +100,12 @@ function actor(principal: Principal): string {
 }
 
 function encodeCursor(row: ConflictLogRow): string {
-  return Buffer.from(`${row.created_us}:${row.id}`, 'utf8').toString('base64url');
+  return CURSOR.encode([row.created_us, row.id]);
 }
 
 function decodeCursor(cursor: string): { createdUs: string; id: string } {
-  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match || !UUID.test(match[2])) throw AppException.validation('cursor is invalid');
-  return { createdUs: match[1], id: match[2] };
+  const [createdUs, id] = CURSOR.decode(cursor);
+  return { createdUs, id };
 }
 
 /** Conflict policies, the conflict log, manual review and the conflict reports. */
@@ -228,8 +227,7 @@ export class ConflictService {
 
   async list(tenantId: string, query: ConflictListQuery): Promise<ConflictPage> {
     const limit = query.limit ?? 50;
-    // A literal "+" in a query string arrives as a space: "…T10:00:00 05:30" means +05:30.
-    const since = query.since === undefined ? null : parseInstant(query.since.replace(/ (\d{2}:?\d{2})$/, '+$1'));
+    const since = parseQueryInstant(query.since);
     const items = await this.logs.page(
       this.db,
       tenantId,
@@ -247,7 +245,7 @@ export class ConflictService {
   }
 
   async get(tenantId: string, id: string): Promise<ConflictLogRow> {
-    const row = UUID.test(id) ? await this.logs.findById(this.db, tenantId, id) : undefined;
+    const row = isUuid(id) ? await this.logs.findById(this.db, tenantId, id) : undefined;
     if (!row) throw AppException.notFound(`conflict ${id}`);
     return row;
   }
@@ -272,7 +270,7 @@ export class ConflictService {
         { field: 'merged_entry', message: 'merged_entry is only allowed with choose=merged' },
       ]);
     }
-    if (!UUID.test(id)) throw AppException.notFound(`conflict ${id}`);
+    if (!isUuid(id)) throw AppException.notFound(`conflict ${id}`);
     return this.db.transaction(async (manager) => {
       const row = await this.logs.markResolved(
         manager,
@@ -301,7 +299,7 @@ export class ConflictService {
    * edited): the server copy when the client won, else the client copy as the device sent it.
    */
   async restore(principal: Principal, id: string): Promise<ConflictActionResult> {
-    if (!UUID.test(id)) throw AppException.notFound(`conflict ${id}`);
+    if (!isUuid(id)) throw AppException.notFound(`conflict ${id}`);
     return this.db.transaction(async (manager) => {
       const row = await this.logs.markRestored(manager, principal.tenantId, id, actor(principal));
       if (!row) throw await this.notRestorable(manager, principal.tenantId, id);

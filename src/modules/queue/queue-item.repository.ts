@@ -184,6 +184,15 @@ export class QueueItemRepository {
     return { pending: Number(rows[0].pending), high: Number(rows[0].high) };
   }
 
+  /** Pending items of every tenant by priority rank (0 high, 1 medium, 2 low). */
+  async pendingByPriority(db: Queryable): Promise<Array<{ priority: number; n: number }>> {
+    return sql<{ priority: number; n: number }>(
+      db,
+      `SELECT priority::int AS priority, count(*)::int AS n FROM sync_queue_item WHERE status = 'pending'
+       GROUP BY priority`,
+    );
+  }
+
   /** Average processing time per item over the last hour, or null without history. */
   async recentMsPerItem(db: Queryable, tenantId: string): Promise<number | null> {
     const rows = await sql<{ avg: number | null }>(

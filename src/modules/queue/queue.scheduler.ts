@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { QueueService } from './queue.service';
+import { errorMessage } from '../../common/errors/error-message';
 
 /** How often the drain applies what devices left pending. */
 export const QUEUE_DRAIN_INTERVAL_MS = 30_000;
@@ -23,7 +24,7 @@ export class QueueScheduler {
     try {
       await this.queue.drain();
     } catch (error) {
-      this.logger.error(`drain failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`drain failed: ${errorMessage(error)}`);
     } finally {
       this.running = false;
     }

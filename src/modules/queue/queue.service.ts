@@ -6,8 +6,9 @@ import { isAdmin } from '../../common/auth/principal';
 import { NetworkQuality, Priority, PRIORITY_RANK, priorityFromRank } from '../../common/domain';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
 import type { SyncMeter } from '../../common/metering/sync-meter';
+import { requireInstant } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
-import { defaultPolicy, parseInstant } from '../conflict/conflict.policy';
+import { defaultPolicy } from '../conflict/conflict.policy';
 import { ConflictService } from '../conflict/conflict.service';
 import { TenantRepository } from '../tenant/tenant.repository';
 import { recordKey, SyncRecordRepository } from '../sync/sync-record.repository';
@@ -56,7 +57,7 @@ export class QueueService {
     const deviceId = requireDevice(principal);
     const now = new Date();
     const clockOffsetMs = request.device_info?.device_time
-      ? Math.round(parseInstantOrFail(request.device_info.device_time, 'device_info.device_time') - now.getTime())
+      ? Math.round(requireInstant(request.device_info.device_time, 'device_info.device_time') - now.getTime())
       : null;
     meter.networkType = request.device_info?.network_type ?? null;
     meter.appVersion = request.device_info?.app_version ?? null;
@@ -331,7 +332,7 @@ export class QueueService {
         ]);
       }
       const clientUpdatedAt = item.client_updated_at ?? null;
-      if (clientUpdatedAt !== null) parseInstantOrFail(clientUpdatedAt, `items[${index}].client_updated_at`);
+      if (clientUpdatedAt !== null) requireInstant(clientUpdatedAt, `items[${index}].client_updated_at`);
       const priority = item.priority ?? 'medium';
       return {
         client_mutation_id: item.client_mutation_id,
@@ -364,18 +365,6 @@ function requireDevice(principal: Principal): string {
   if (!principal.deviceId) throw AppException.validation('X-Device-Id header is required to push');
   return principal.deviceId;
 }
-
-function parseInstantOrFail(value: string, field: string): number {
-  const ms = ISO_INSTANT.test(value) ? parseInstant(value) : null;
-  if (ms === null || Number.isNaN(ms)) {
-    throw AppException.validation(`${field} must be an ISO 8601 timestamp with offset`, [
-      { field, message: 'invalid timestamp' },
-    ]);
-  }
-  return ms;
-}
-
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 function queuedResult(clientMutationId: string, mobileId: string, domain: string): ItemResult {
   return {

@@ -3,31 +3,25 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
+import { isUuid } from '../../common/ids';
+import { CursorCodec } from '../../common/pagination/cursor';
 import type { SyncMeter } from '../../common/metering/sync-meter';
 import { BandwidthService } from '../bandwidth/bandwidth.service';
 import type { ChangeDto, PullBodyDto, PullResponseDto } from './dto/sync.dto';
 import { recordKey, RecordRow, SyncRecordRepository } from './sync-record.repository';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_KNOWN_VERSIONS = 10000;
 
-const CURSOR_PREFIX = 'cs1:';
+const FEED_CURSOR = new CursorCodec('cs1:', [/^\d{1,18}$/]);
 
 /** Opaque keyset cursor over change_seq. */
 export function encodeCursor(changeSeq: string): string {
-  return Buffer.from(`${CURSOR_PREFIX}${changeSeq}`, 'utf8').toString('base64url');
+  return FEED_CURSOR.encode([changeSeq]);
 }
 
 export function decodeCursor(cursor: string | undefined): string {
   if (cursor === undefined || cursor === '') return '0';
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  const seq = decoded.startsWith(CURSOR_PREFIX) ? decoded.slice(CURSOR_PREFIX.length) : '';
-  if (!/^\d{1,18}$/.test(seq)) {
-    throw AppException.validation('cursor is not a cursor this server issued', [
-      { field: 'cursor', message: 'invalid cursor' },
-    ]);
-  }
-  return seq;
+  return FEED_CURSOR.decode(cursor)[0];
 }
 
 @Injectable()
@@ -99,7 +93,7 @@ function knownVersions(raw: Record<string, number> | undefined): Map<string, num
   }
   const known = new Map<string, number>();
   for (const [mobileId, version] of entries) {
-    if (!UUID.test(mobileId) || !Number.isInteger(version) || version < 1 || version > 2147483647) {
+    if (!isUuid(mobileId) || !Number.isInteger(version) || version < 1 || version > 2147483647) {
       throw AppException.validation('known_versions maps record uuids to versions >= 1', [
         { field: `known_versions.${mobileId.slice(0, 64)}`, message: 'must be a uuid mapped to a whole version >= 1' },
       ]);

@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app-exception';
 import { SCOPES, Scope } from '../../common/domain';
+import { isUuid } from '../../common/ids';
 import { ApiKeyRepository, ApiKeyRow } from './api-key.repository';
 import { TenantRepository, TenantRow } from './tenant.repository';
 
 export const API_KEY_PREFIX = 'fsk_';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -91,6 +91,6 @@ export class TenantService {
   }
 
   async revokeApiKey(tenantId: string, id: string): Promise<void> {
-    if (!UUID.test(id) || !(await this.apiKeys.revoke(tenantId, id))) throw AppException.notFound(`api key ${id}`);
+    if (!isUuid(id) || !(await this.apiKeys.revoke(tenantId, id))) throw AppException.notFound(`api key ${id}`);
   }
 }

@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { DOMAINS, NETWORK_QUALITIES, PRIORITIES } from '../../../common/domain';
-
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+import { UUID_PATTERN } from '../../../common/ids';
 
 export interface PushItem {
   client_mutation_id: string;
@@ -39,7 +38,7 @@ export function pushRequestSchema(maxItems: number): Record<string, unknown> {
           properties: {
             client_mutation_id: { type: 'string', minLength: 1, maxLength: 128 },
             domain: { type: 'string', enum: [...DOMAINS] },
-            mobile_id: { type: 'string', pattern: UUID },
+            mobile_id: { type: 'string', pattern: UUID_PATTERN },
             base_version: { type: 'integer', minimum: 0, maximum: 2147483646 },
             data: { type: 'object' },
             client_updated_at: { type: ['string', 'null'], maxLength: 40 },
