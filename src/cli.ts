@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError } from './config/app-config';
 import { dataSourceOptions, isEmbedded } from './database/data-source-options';
 import { runMigrations } from './database/migrations.service';
+import { ENTITIES } from './entities';
 import { AnalyticsService } from './modules/analytics/analytics.service';
 import { AuthService } from './modules/auth/auth.service';
 import { TenantService } from './modules/tenant/tenant.service';
@@ -163,7 +164,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'migration:run',
     needsContext: false,
     async run(_flags, { config, print }) {
-      const db = await new DataSource(dataSourceOptions(config)).initialize();
+      const db = await new DataSource(dataSourceOptions(config, ENTITIES)).initialize();
       try {
         const applied = await runMigrations(db, isEmbedded(config));
         print(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withAdvisoryXactLock } from '../../common/advisory-lock';
+import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { isAdmin, Principal } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
 import { CursorCodec } from '../../common/pagination/cursor';
