@@ -32,8 +32,6 @@ export class SyncMeter {
   osVersion: string | null = null;
   clockOffsetMs: number | null = null;
   readonly domainCounts: Record<string, DomainCounts> = {};
-  /** Set when the request failed inside the service (the HTTP status alone may be 200 for partial failures). */
-  failed = false;
 
   constructor(
     readonly kind: SyncEventKind,
