@@ -53,12 +53,10 @@ export class SyncMeter {
   }
 }
 
-/** Receives each finished sync request; the analytics module provides it. */
+/** Receives each finished sync request from the HTTP pipeline; the analytics module implements it. */
 export interface SyncEventSink {
   record(meter: SyncMeter, statusCode: number): Promise<void>;
 }
-
-export const SYNC_EVENT_SINK = Symbol('SYNC_EVENT_SINK');
 
 export type MeteredRequest = FastifyRequest & { principal?: Principal; syncMeter?: SyncMeter };
 

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { SYNC_EVENT_SINK } from '../../common/metering/sync-meter';
 import { ConflictModule } from '../conflict/conflict.module';
 import { ConflictService } from '../conflict/conflict.service';
 import { QueueModule } from '../queue/queue.module';
@@ -32,12 +31,11 @@ import { SyncEventRepository } from './sync-event.repository';
     NotificationDeliveryRepository,
     MetricsService,
     SyncEventRecorder,
-    { provide: SYNC_EVENT_SINK, useExisting: SyncEventRecorder },
     { provide: CONFLICT_INSIGHTS, useExisting: ConflictService },
     AnalyticsService,
     NotificationDeliveryService,
     AnalyticsScheduler,
   ],
-  exports: [SYNC_EVENT_SINK, SyncEventRecorder, AnalyticsService, NotificationDeliveryService, MetricsService],
+  exports: [SyncEventRecorder, AnalyticsService, NotificationDeliveryService, MetricsService],
 })
 export class AnalyticsModule {}

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { compare } from 'fast-json-patch';
 import { NetworkQuality, Priority, PRIORITY_RANK } from '../../common/domain';
 import { AppException } from '../../common/errors/app-exception';
+import { GZIP_LEVEL } from '../../common/http/compression';
 
 export const COMPRESSION_LEVELS = ['adaptive', 'always', 'never'] as const;
 export type CompressionLevel = (typeof COMPRESSION_LEVELS)[number];
@@ -22,8 +23,6 @@ export interface CompressedPayload {
   /** Base64 of the gzip stream when compressed, else the data unchanged. */
   data: unknown;
 }
-
-export const GZIP_LEVEL = 6;
 
 /** Payload sizes are measured on compact JSON, UTF-8 (DESIGN.md §4). */
 export function jsonBytes(value: unknown): number {
