@@ -10,7 +10,7 @@ import { AppConfig } from '../../config/app-config';
 import { Queryable } from '../../database/sql';
 import { NotificationRepository } from '../notification/notification.repository';
 import { SyncRecordRepository } from '../sync/sync-record.repository';
-import { TenantRepository } from '../tenant/tenant.repository';
+import { TenantService } from '../tenant/tenant.service';
 import { AlertRepository, AlertRow } from './alert.repository';
 import { AlertThresholds, evaluateAlerts } from './alert.policy';
 import { alignedDays, alignedWindow, TimeWindow, trailingWindow } from './analytics-window.policy';
@@ -67,7 +67,7 @@ export class AnalyticsService {
     private readonly events: SyncEventRepository,
     private readonly queueStats: QueueStatsService,
     private readonly notifications: NotificationRepository,
-    private readonly tenants: TenantRepository,
+    private readonly tenants: TenantService,
     private readonly records: SyncRecordRepository,
     @Optional() @Inject(CONFLICT_INSIGHTS) private readonly insights?: ConflictInsights,
   ) {}
@@ -93,7 +93,7 @@ export class AnalyticsService {
     progress: Progress = () => undefined,
     now = new Date(),
   ): Promise<TenantSnapshotResult[]> {
-    const ids = tenantIds === 'all' ? await this.tenants.listIds() : tenantIds;
+    const ids = tenantIds === 'all' ? await this.tenants.listTenantIds() : tenantIds;
     const results: TenantSnapshotResult[] = [];
     for (const [index, tenantId] of ids.entries()) {
       if (!(await this.tenants.findById(tenantId))) throw AppException.notFound(`tenant ${tenantId}`);
@@ -113,7 +113,7 @@ export class AnalyticsService {
   async runScheduledSnapshots(now = new Date()): Promise<TenantSnapshotResult[] | undefined> {
     const window = alignedWindow(now, this.config.get('ANALYTICS_SNAPSHOT_INTERVAL_HOURS'));
     // Everything inside the lock goes through its transaction: the embedded database has a single connection.
-    const ids = await this.tenants.listIds();
+    const ids = await this.tenants.listTenantIds();
     const outcome = await withAdvisoryXactLock(this.db, `analytics:snapshot:${window.end.toISOString()}`, async (m) => {
       const results: TenantSnapshotResult[] = [];
       for (const tenantId of ids) {
@@ -200,7 +200,7 @@ export class AnalyticsService {
     now = new Date(),
   ): Promise<DeviceHealthCheckResult[] | undefined> {
     const day = now.toISOString().slice(0, 10);
-    const ids = await this.tenants.listIds();
+    const ids = await this.tenants.listTenantIds();
     const outcome = await withAdvisoryXactLock(this.db, `analytics:device-health:${day}`, async (m) => {
       const results: DeviceHealthCheckResult[] = [];
       for (const [index, tenantId] of ids.entries()) {
@@ -292,7 +292,7 @@ export class AnalyticsService {
     const now = options.now ?? new Date();
     const period = options.store ? alignedDays(now, days) : trailingWindow(now, days * 24);
     const progress = options.progress ?? (() => undefined);
-    const ids = await this.tenants.listIds();
+    const ids = await this.tenants.listTenantIds();
     const reports: Array<{ tenantId: string; report: Record<string, unknown> | null; stored: boolean }> = [];
     for (const tenantId of ids) {
       reports.push({

@@ -10,7 +10,7 @@ import { requireInstant } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
 import { defaultPolicy } from '../conflict/conflict.policy';
 import { ConflictService } from '../conflict/conflict.service';
-import { TenantRepository } from '../tenant/tenant.repository';
+import { TenantService } from '../tenant/tenant.service';
 import { recordKey, SyncRecordRepository } from '../sync/sync-record.repository';
 import type {
   OptimalTimeDto,
@@ -49,7 +49,7 @@ export class QueueService {
     private readonly items: QueueItemRepository,
     private readonly records: SyncRecordRepository,
     private readonly conflicts: ConflictService,
-    private readonly tenants: TenantRepository,
+    private readonly tenants: TenantService,
   ) {}
 
   /** Stores a device's mutations idempotently and (mode process) applies its pending items in one transaction. */

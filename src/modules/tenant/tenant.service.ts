@@ -1,9 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app-exception';
 import { SCOPES, Scope } from '../../common/domain';
 import { isUuid } from '../../common/ids';
-import { ApiKeyRepository, ApiKeyRow } from './api-key.repository';
+import { ApiKeyRepository, ApiKeyRow, CredentialRow } from './api-key.repository';
+import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, TenantDto, type UpdateTenantDto } from './dto/tenant.dto';
 import { TenantRepository, TenantRow } from './tenant.repository';
 
 export const API_KEY_PREFIX = 'fsk_';
@@ -12,7 +15,7 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-export function isValidTimezone(timezone: string): boolean {
+function isValidTimezone(timezone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
     return true;
@@ -32,6 +35,7 @@ export interface CreatedApiKey {
 @Injectable()
 export class TenantService {
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
     private readonly tenants: TenantRepository,
     private readonly apiKeys: ApiKeyRepository,
   ) {}
@@ -44,17 +48,35 @@ export class TenantService {
   ): Promise<TenantRow> {
     if (name.trim() === '') throw AppException.validation('name must not be empty');
     if (!isValidTimezone(timezone)) throw AppException.validation(`unknown timezone "${timezone}"`);
-    return this.tenants.insert(name.trim(), timezone, webhookUrl, webhookSecret);
+    return this.tenants.insert(this.db, name.trim(), timezone, webhookUrl, webhookSecret);
+  }
+
+  /** The tenant, or undefined when there is none with this id. */
+  findById(tenantId: string): Promise<TenantRow | undefined> {
+    return this.tenants.findById(this.db, tenantId);
   }
 
   async findTenant(tenantId: string): Promise<TenantRow> {
-    const tenant = await this.tenants.findById(tenantId);
+    const tenant = await this.findById(tenantId);
     if (!tenant) throw AppException.notFound(`tenant ${tenantId}`);
     return tenant;
   }
 
   listTenantIds(): Promise<string[]> {
-    return this.tenants.listIds();
+    return this.tenants.listIds(this.db);
+  }
+
+  async getTenant(tenantId: string): Promise<TenantDto> {
+    return TenantDto.from(await this.findTenant(tenantId));
+  }
+
+  async updateTenant(tenantId: string, changes: UpdateTenantDto): Promise<TenantDto> {
+    if (changes.timezone !== undefined && !isValidTimezone(changes.timezone)) {
+      throw AppException.validation(`unknown timezone "${changes.timezone}"`);
+    }
+    const updated = await this.tenants.update(this.db, tenantId, changes);
+    if (!updated) throw AppException.notFound(`tenant ${tenantId}`);
+    return TenantDto.from(updated);
   }
 
   /** Creates a key and returns it once; only its SHA-256 hash is stored. */
@@ -64,33 +86,43 @@ export class TenantService {
     userId: string | null = null,
     name = 'api key',
   ): Promise<CreatedApiKey> {
+    const { row, key } = await this.insertApiKey(tenantId, scopes, userId, name);
+    return { id: row.id, key, tenantId, scopes: scopes as Scope[], userId };
+  }
+
+  /** The HTTP form of createApiKey: the key's listing plus the key itself, shown this once. */
+  async issueApiKey(tenantId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    const { row, key } = await this.insertApiKey(tenantId, dto.scopes, dto.user_id ?? null, dto.name);
+    return CreatedApiKeyDto.fromCreated(row, key);
+  }
+
+  async listApiKeys(tenantId: string): Promise<ApiKeyDto[]> {
+    return (await this.apiKeys.list(this.db, tenantId)).map((row) => ApiKeyDto.from(row));
+  }
+
+  /** The tenant, user and scopes of an unrevoked key, by the SHA-256 hash of the key. */
+  findActiveApiKey(keyHash: string): Promise<CredentialRow | undefined> {
+    return this.apiKeys.findActiveByHash(this.db, keyHash);
+  }
+
+  async revokeApiKey(tenantId: string, id: string): Promise<void> {
+    if (!isUuid(id) || !(await this.apiKeys.revoke(this.db, tenantId, id))) {
+      throw AppException.notFound(`api key ${id}`);
+    }
+  }
+
+  private async insertApiKey(
+    tenantId: string,
+    scopes: string[],
+    userId: string | null,
+    name: string,
+  ): Promise<{ row: ApiKeyRow; key: string }> {
     await this.findTenant(tenantId);
     const unknown = scopes.filter((scope) => !SCOPES.includes(scope as Scope));
     if (scopes.length === 0 || unknown.length > 0) {
       throw AppException.validation(`scopes must be a non-empty list of ${SCOPES.join(', ')}`);
     }
     const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
-    const id = await this.apiKeys.insert(tenantId, name, hashApiKey(key), scopes, userId);
-    return { id, key, tenantId, scopes: scopes as Scope[], userId };
-  }
-
-  async updateTenant(
-    tenantId: string,
-    changes: { name?: string; timezone?: string; webhook_url?: string | null; webhook_secret?: string },
-  ): Promise<TenantRow> {
-    if (changes.timezone !== undefined && !isValidTimezone(changes.timezone)) {
-      throw AppException.validation(`unknown timezone "${changes.timezone}"`);
-    }
-    const updated = await this.tenants.update(tenantId, changes);
-    if (!updated) throw AppException.notFound(`tenant ${tenantId}`);
-    return updated;
-  }
-
-  listApiKeys(tenantId: string): Promise<ApiKeyRow[]> {
-    return this.apiKeys.list(tenantId);
-  }
-
-  async revokeApiKey(tenantId: string, id: string): Promise<void> {
-    if (!isUuid(id) || !(await this.apiKeys.revoke(tenantId, id))) throw AppException.notFound(`api key ${id}`);
+    return { row: await this.apiKeys.insert(this.db, tenantId, name, hashApiKey(key), scopes, userId), key };
   }
 }
