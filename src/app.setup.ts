@@ -39,7 +39,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   return app;
 }
 
-export function configureApp(app: NestFastifyApplication): void {
+function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   registerHttpPipeline(app, {
     bodyLimit: config.get('BODY_LIMIT_BYTES'),

@@ -16,7 +16,7 @@ export enum ErrorCode {
   Internal = 'INTERNAL_ERROR',
 }
 
-export const ERROR_STATUS: Record<ErrorCode, HttpStatus> = {
+const ERROR_STATUS: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.ValidationFailed]: HttpStatus.BAD_REQUEST,
   [ErrorCode.Unauthorized]: HttpStatus.UNAUTHORIZED,
   [ErrorCode.Forbidden]: HttpStatus.FORBIDDEN,

@@ -38,7 +38,7 @@ const COMPRESSORS: Partial<Record<ResponseEncoding, Compress>> = {
 };
 
 /** Server preference when the client weighs encodings equally: best ratio first. */
-export const RESPONSE_ENCODINGS: readonly ResponseEncoding[] = (['br', 'zstd', 'gzip', 'deflate'] as const).filter(
+const RESPONSE_ENCODINGS: readonly ResponseEncoding[] = (['br', 'zstd', 'gzip', 'deflate'] as const).filter(
   (encoding) => COMPRESSORS[encoding] !== undefined,
 );
 
@@ -75,7 +75,7 @@ export function negotiateEncoding(
   return best;
 }
 
-export async function compressBody(encoding: ResponseEncoding, input: Buffer): Promise<Buffer> {
+async function compressBody(encoding: ResponseEncoding, input: Buffer): Promise<Buffer> {
   const compress = COMPRESSORS[encoding];
   if (!compress) throw new Error(`encoding ${encoding} is not available in this runtime`);
   return compress(input);
