@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { AnalyticsService } from '../../src/modules/analytics/analytics.service';
 import { healthScore } from '../../src/modules/analytics/health-score.policy';
-import { NotificationDeliveryService } from '../../src/modules/analytics/notification-delivery.service';
+import { NotificationDeliveryService } from '../../src/modules/notification/notification-delivery.service';
 import { deviceId, recordEvent } from '../helpers/sync-events';
 import { call, expectErrorBody, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 

@@ -113,7 +113,7 @@ describe('analytics schedules', () => {
         'analytics-retention',
       ]);
       expect(crons.get('analytics-hourly-snapshot')!.cronTime.source).toBe(ANALYTICS_SCHEDULES.hourlySnapshot);
-      expect(registry.getIntervals().sort()).toEqual(['analytics-outbox-delivery', 'queue-drain']);
+      expect(registry.getIntervals().sort()).toEqual(['notification-outbox-delivery', 'queue-drain']);
     } finally {
       await scheduled.close();
     }

@@ -12,14 +12,12 @@ import { CONFLICT_INSIGHTS } from './conflict-insights';
 import { DeviceHealthRepository } from './device-health.repository';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
-import { NotificationDeliveryRepository } from './notification-delivery.repository';
-import { NotificationDeliveryService } from './notification-delivery.service';
 import { ReportRepository } from './report.repository';
 import { SnapshotRepository } from './snapshot.repository';
 import { SyncEventRecorder } from './sync-event.recorder';
 import { SyncEventRepository } from './sync-event.repository';
 
-/** sync_event, snapshots, device health, dashboard, alerts, webhook delivery, metrics and their schedules. */
+/** sync_event, snapshots, device health, dashboard, alerts, metrics and their schedules. */
 @Module({
   imports: [SyncModule, ConflictModule, QueueModule],
   controllers: [AnalyticsController, MetricsController],
@@ -29,15 +27,13 @@ import { SyncEventRepository } from './sync-event.repository';
     DeviceHealthRepository,
     AlertRepository,
     ReportRepository,
-    NotificationDeliveryRepository,
     MetricsService,
     SyncEventRecorder,
     { provide: SYNC_EVENT_SINK, useExisting: SyncEventRecorder },
     { provide: CONFLICT_INSIGHTS, useExisting: ConflictService },
     AnalyticsService,
-    NotificationDeliveryService,
     AnalyticsScheduler,
   ],
-  exports: [SYNC_EVENT_SINK, SyncEventRecorder, AnalyticsService, NotificationDeliveryService, MetricsService],
+  exports: [SYNC_EVENT_SINK, SyncEventRecorder, AnalyticsService, MetricsService],
 })
 export class AnalyticsModule {}

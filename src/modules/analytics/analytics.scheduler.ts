@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Cron, Interval } from '@nestjs/schedule';
+import { Cron } from '@nestjs/schedule';
 import { AnalyticsService } from './analytics.service';
-import { NotificationDeliveryService } from './notification-delivery.service';
 import { errorMessage } from '../../common/errors/error-message';
 
 /** Every schedule of the analytics module, in one place (UTC). */
@@ -15,8 +14,6 @@ export const ANALYTICS_SCHEDULES = {
   /** Delete old sync_event rows and record revisions. */
   dailyRetention: '0 30 3 * * *',
 } as const;
-/** Outbox delivery tick. */
-export const OUTBOX_DELIVERY_INTERVAL_MS = 10_000;
 
 /**
  * Ticks only call service methods; those take a transaction-scoped advisory lock and write under unique keys, so
@@ -26,10 +23,7 @@ export const OUTBOX_DELIVERY_INTERVAL_MS = 10_000;
 export class AnalyticsScheduler {
   private readonly logger = new Logger(AnalyticsScheduler.name);
 
-  constructor(
-    private readonly analytics: AnalyticsService,
-    private readonly delivery: NotificationDeliveryService,
-  ) {}
+  constructor(private readonly analytics: AnalyticsService) {}
 
   @Cron(ANALYTICS_SCHEDULES.hourlySnapshot, { name: 'analytics-hourly-snapshot', timeZone: 'UTC' })
   async hourlySnapshot(): Promise<void> {
@@ -49,12 +43,6 @@ export class AnalyticsScheduler {
   @Cron(ANALYTICS_SCHEDULES.dailyRetention, { name: 'analytics-retention', timeZone: 'UTC' })
   async dailyRetention(): Promise<void> {
     await this.guard('retention', () => this.analytics.runRetention());
-  }
-
-  /** No advisory lock here: SKIP LOCKED claims and leases already give each notification to one replica. */
-  @Interval('analytics-outbox-delivery', OUTBOX_DELIVERY_INTERVAL_MS)
-  async outboxDelivery(): Promise<void> {
-    await this.guard('outbox delivery', () => this.delivery.deliverDue());
   }
 
   private async guard(task: string, work: () => Promise<unknown>): Promise<void> {

@@ -8,7 +8,7 @@ import { CursorCodec } from '../../common/pagination/cursor';
 import { DAY_MS } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
 import { Queryable } from '../../database/sql';
-import { NotificationRepository } from '../notification/notification.repository';
+import { NotificationService } from '../notification/notification.service';
 import { SyncRecordRepository } from '../sync/sync-record.repository';
 import { TenantRepository } from '../tenant/tenant.repository';
 import { AlertRepository, AlertRow } from './alert.repository';
@@ -66,7 +66,7 @@ export class AnalyticsService {
     private readonly reports: ReportRepository,
     private readonly events: SyncEventRepository,
     private readonly queueStats: QueueStatsService,
-    private readonly notifications: NotificationRepository,
+    private readonly notifications: NotificationService,
     private readonly tenants: TenantRepository,
     private readonly records: SyncRecordRepository,
     @Optional() @Inject(CONFLICT_INSIGHTS) private readonly insights?: ConflictInsights,
