@@ -153,9 +153,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(flags, { app, print }) {
       const days = wholeNumber(flags, 'days', 7, 1, 365);
       const results = (await app!.get(AnalyticsService).conflictReports(days, { store: false, progress: print }))!;
-      for (const { tenantId, report } of results) {
-        if (report) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
-      }
+      for (const { tenantId, report } of results) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
       print(`conflict reports of the last ${days} days for ${results.length} tenants`);
     },
   },

@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
 import { SYNC_EVENT_SINK } from '../../common/metering/sync-meter';
 import { ConflictModule } from '../conflict/conflict.module';
-import { ConflictService } from '../conflict/conflict.service';
 import { QueueModule } from '../queue/queue.module';
 import { SyncModule } from '../sync/sync.module';
 import { AlertRepository } from './alert.repository';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsScheduler } from './analytics.scheduler';
 import { AnalyticsService } from './analytics.service';
-import { CONFLICT_INSIGHTS } from './conflict-insights';
 import { DeviceHealthRepository } from './device-health.repository';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
@@ -30,7 +28,6 @@ import { SyncEventRepository } from './sync-event.repository';
     MetricsService,
     SyncEventRecorder,
     { provide: SYNC_EVENT_SINK, useExisting: SyncEventRecorder },
-    { provide: CONFLICT_INSIGHTS, useExisting: ConflictService },
     AnalyticsService,
     AnalyticsScheduler,
   ],

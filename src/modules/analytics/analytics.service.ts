@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { withAdvisoryXactLock } from '../../common/advisory-lock';
@@ -8,13 +8,13 @@ import { CursorCodec } from '../../common/pagination/cursor';
 import { DAY_MS } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
 import { Queryable } from '../../database/sql';
+import { ConflictReport, ConflictService } from '../conflict/conflict.service';
 import { NotificationService } from '../notification/notification.service';
 import { SyncRecordRepository } from '../sync/sync-record.repository';
 import { TenantRepository } from '../tenant/tenant.repository';
 import { AlertRepository, AlertRow } from './alert.repository';
 import { AlertThresholds, evaluateAlerts } from './alert.policy';
 import { alignedDays, alignedWindow, TimeWindow, trailingWindow } from './analytics-window.policy';
-import { CONFLICT_INSIGHTS, ConflictInsights } from './conflict-insights';
 import { DeviceHealthRepository, DeviceHealthRow } from './device-health.repository';
 import {
   AlertDto,
@@ -69,7 +69,7 @@ export class AnalyticsService {
     private readonly notifications: NotificationService,
     private readonly tenants: TenantRepository,
     private readonly records: SyncRecordRepository,
-    @Optional() @Inject(CONFLICT_INSIGHTS) private readonly insights?: ConflictInsights,
+    private readonly conflicts: ConflictService,
   ) {}
 
   // --- snapshots and alerts
@@ -254,7 +254,7 @@ export class AnalyticsService {
       this.devices.listBelow(this.db, tenantId, now, this.config.get('DEVICE_HEALTH_THRESHOLD'), 10),
       this.alerts.list(this.db, tenantId, 'open', 100),
       this.queueStats.pendingOfTenant(tenantId),
-      this.insights?.hotspots(tenantId, 7) ?? Promise.resolve([]),
+      this.conflicts.hotspots(tenantId, 7),
     ]);
     return {
       latest_snapshot: latest ? SnapshotDto.from(latest) : null,
@@ -282,32 +282,26 @@ export class AnalyticsService {
 
   /**
    * The conflict report of every tenant over the last `days` days. With `store`, the weekly task: saved in
-   * sync_report once per tenant and period, under the period's advisory lock. Without the conflict module there is
-   * nothing to report and nothing is stored.
+   * sync_report once per tenant and period, under the period's advisory lock.
    */
   async conflictReports(
     days: number,
     options: { store: boolean; progress?: Progress; now?: Date },
-  ): Promise<Array<{ tenantId: string; report: Record<string, unknown> | null; stored: boolean }> | undefined> {
+  ): Promise<Array<{ tenantId: string; report: ConflictReport; stored: boolean }> | undefined> {
     const now = options.now ?? new Date();
     const period = options.store ? alignedDays(now, days) : trailingWindow(now, days * 24);
     const progress = options.progress ?? (() => undefined);
     const ids = await this.tenants.listIds();
-    const reports: Array<{ tenantId: string; report: Record<string, unknown> | null; stored: boolean }> = [];
+    const reports: Array<{ tenantId: string; report: ConflictReport; stored: boolean }> = [];
     for (const tenantId of ids) {
-      reports.push({
-        tenantId,
-        report: this.insights ? await this.insights.report(tenantId, days, period.end) : null,
-        stored: false,
-      });
+      reports.push({ tenantId, report: await this.conflicts.report(tenantId, days, period.end), stored: false });
     }
-    if (options.store && reports.some((entry) => entry.report !== null)) {
+    if (options.store) {
       const outcome = await withAdvisoryXactLock(
         this.db,
         `analytics:conflict-report:${period.start.toISOString()}`,
         async (m) => {
           for (const entry of reports) {
-            if (entry.report === null) continue;
             entry.stored =
               (await this.reports.insert(m, entry.tenantId, CONFLICT_REPORT_KIND, period, entry.report)) !== undefined;
           }
@@ -316,8 +310,7 @@ export class AnalyticsService {
       if (!outcome.ran) return undefined;
     }
     for (const [index, entry] of reports.entries()) {
-      const state = entry.report === null ? 'no conflict insights available' : 'report ready';
-      progress(`[${index + 1}/${ids.length}] tenant ${entry.tenantId}: ${state}${entry.stored ? ' (stored)' : ''}`);
+      progress(`[${index + 1}/${ids.length}] tenant ${entry.tenantId}: report ready${entry.stored ? ' (stored)' : ''}`);
     }
     return reports;
   }
