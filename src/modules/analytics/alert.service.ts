@@ -9,7 +9,6 @@ import { AlertDto } from './dto/analytics.dto';
 import { ALERT_DEVICE_SCORE } from './health-score.policy';
 import type { SnapshotRow } from './snapshot.repository';
 
-/** Opens and resolves a tenant's alerts after a snapshot or a device health check. */
 @Injectable()
 export class AlertService {
   constructor(

@@ -12,7 +12,6 @@ import { AlertDto, DashboardDto, SnapshotDto } from './dto/analytics.dto';
 import type { AlertStatus } from './entities/sync-alert.entity';
 import { SnapshotRepository } from './snapshot.repository';
 
-/** The analytics reads: the dashboard, stored snapshots and alerts. */
 @Injectable()
 export class AnalyticsReadService {
   constructor(

@@ -41,6 +41,5 @@ import { SyncEventRepository } from './sync-event.repository';
     RetentionService,
     AnalyticsScheduler,
   ],
-  exports: [SYNC_EVENT_SINK, SyncEventRecorder, MetricsService],
 })
 export class AnalyticsModule {}

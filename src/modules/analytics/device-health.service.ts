@@ -20,7 +20,6 @@ export interface DeviceHealthCheckResult {
 
 const DEVICE_CURSOR = new CursorCodec('dv1:', [/^.{1,128}$/s]);
 
-/** Device health scores: the daily check with its alert, and the per-device reads. */
 @Injectable()
 export class DeviceHealthService {
   private readonly logger = new Logger(DeviceHealthService.name);

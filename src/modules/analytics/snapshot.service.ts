@@ -20,7 +20,6 @@ export interface TenantSnapshotResult {
   openedAlerts: AlertRow[];
 }
 
-/** Snapshots of sync_event windows, with the alerts each new snapshot opens or resolves. */
 @Injectable()
 export class SnapshotService {
   private readonly logger = new Logger(SnapshotService.name);
@@ -33,7 +32,6 @@ export class SnapshotService {
     private readonly tenants: TenantRepository,
   ) {}
 
-  /** An on-demand snapshot of the tenant's last `hours` hours. */
   async createSnapshot(tenantId: string, hours: number, now = new Date()): Promise<CreatedSnapshotDto> {
     const result = await this.db.transaction((manager) =>
       this.snapshotTenant(manager, tenantId, trailingWindow(now, hours), now),
@@ -41,7 +39,7 @@ export class SnapshotService {
     return CreatedSnapshotDto.from(result.snapshot!);
   }
 
-  /** On-demand snapshots of the last `hours` hours for some or all tenants, each reported as it is taken. */
+  /** One transaction per tenant; `onTenant` hears of each as it is done (the CLI prints progress). */
   async createSnapshots(
     tenantIds: string[] | 'all',
     hours: number,

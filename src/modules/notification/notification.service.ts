@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { Queryable } from '../../database/sql';
 import { NotificationInsert, NotificationRepository } from './notification.repository';
 
-/** Intake of notification_outbox for other modules; NotificationDeliveryService sends what is queued. */
 @Injectable()
 export class NotificationService {
   constructor(private readonly outbox: NotificationRepository) {}
