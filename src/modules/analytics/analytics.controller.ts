@@ -10,7 +10,8 @@ import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorato
 import type { Principal } from '../../common/auth/principal';
 import { CompressResponse } from '../../common/http/compress-response.decorator';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { AnalyticsService } from './analytics.service';
+import { AnalyticsReadService } from './analytics-read.service';
+import { DeviceHealthService } from './device-health.service';
 import {
   AlertDto,
   AlertsQueryDto,
@@ -25,19 +26,24 @@ import {
   SnapshotDto,
   SnapshotsQueryDto,
 } from './dto/analytics.dto';
+import { SnapshotService } from './snapshot.service';
 
 @ApiTags('analytics')
 @ApiExtraModels(DomainBreakdownDto)
 @Controller()
 export class AnalyticsController {
-  constructor(private readonly analytics: AnalyticsService) {}
+  constructor(
+    private readonly readService: AnalyticsReadService,
+    private readonly snapshotService: SnapshotService,
+    private readonly deviceHealthService: DeviceHealthService,
+  ) {}
 
   /** Latest snapshot, 7-day trend, unhealthy devices, conflict hotspots, open alerts and the queue. */
   @Get('api/sync/dashboard')
   @CompressResponse()
   @RequireScopes('admin')
   dashboard(@CurrentPrincipal() principal: Principal): Promise<DashboardDto> {
-    return this.analytics.dashboard(principal.tenantId);
+    return this.readService.dashboard(principal.tenantId);
   }
 
   /** Takes a snapshot of the last `time_window_hours` hours now. */
@@ -51,7 +57,7 @@ export class AnalyticsController {
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateSnapshotDto,
   ): Promise<CreatedSnapshotDto> {
-    return this.analytics.createSnapshot(principal.tenantId, dto.time_window_hours ?? 1);
+    return this.snapshotService.createSnapshot(principal.tenantId, dto.time_window_hours ?? 1);
   }
 
   /** One device's health; a sync caller sees only its own user's devices. */
@@ -64,7 +70,7 @@ export class AnalyticsController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: DeviceHealthQueryDto,
   ): Promise<DeviceHealthDto> {
-    return this.analytics.deviceHealth(principal, query.device_id);
+    return this.deviceHealthService.deviceHealth(principal, query.device_id);
   }
 
   /** Snapshots whose window ends between from and to (default: the last 7 days), oldest first. */
@@ -72,7 +78,7 @@ export class AnalyticsController {
   @RequireScopes('admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
   snapshots(@CurrentPrincipal() principal: Principal, @Query() query: SnapshotsQueryDto): Promise<SnapshotDto[]> {
-    return this.analytics.listSnapshots(principal.tenantId, query.from, query.to);
+    return this.readService.listSnapshots(principal.tenantId, query.from, query.to);
   }
 
   /** Device health by device id (keyset pages), optionally only devices scoring at most max_health. */
@@ -80,7 +86,7 @@ export class AnalyticsController {
   @RequireScopes('admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
   devices(@CurrentPrincipal() principal: Principal, @Query() query: DevicesQueryDto): Promise<DevicePageDto> {
-    return this.analytics.listDevices(
+    return this.deviceHealthService.listDevices(
       principal.tenantId,
       query.max_health ?? null,
       query.cursor ?? null,
@@ -92,6 +98,6 @@ export class AnalyticsController {
   @Get('api/v1/analytics/alerts')
   @RequireScopes('admin')
   alerts(@CurrentPrincipal() principal: Principal, @Query() query: AlertsQueryDto): Promise<AlertDto[]> {
-    return this.analytics.listAlerts(principal.tenantId, query.status);
+    return this.readService.listAlerts(principal.tenantId, query.status);
   }
 }
