@@ -1,30 +1,21 @@
-import { Body, Controller, Get, HttpCode, Injectable, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { JsonSchemaPipe } from '../../common/http/json-schema.pipe';
 import { Meter, SyncMeter } from '../../common/metering/sync-meter';
-import { AppConfig } from '../../config/app-config';
 import {
   OptimalTimeDto,
   PartialSyncDto,
   PartialSyncResponseDto,
+  PUSH_REQUEST_EXAMPLE,
+  PUSH_REQUEST_OPENAPI_SCHEMA,
   PushRequest,
-  pushRequestSchema,
-  PushRequestDto,
   PushResponseDto,
   QueueStatusDto,
 } from './dto/queue.dto';
+import { PushBodyPipe } from './push-body.pipe';
 import { QueueService } from './queue.service';
-
-/** The push body schema, compiled once per app with its PUSH_MAX_ITEMS. */
-@Injectable()
-export class PushBodyPipe extends JsonSchemaPipe<PushRequest> {
-  constructor(config: AppConfig) {
-    super(pushRequestSchema(config.get('PUSH_MAX_ITEMS')));
-  }
-}
 
 @ApiTags('sync')
 @RequireScopes('sync')
@@ -36,7 +27,7 @@ export class QueueController {
   /** Stores a device's queued edits idempotently and applies them (mode process) through the conflict engine. */
   @Post('api/v1/sync/push')
   @HttpCode(200)
-  @ApiBody({ type: PushRequestDto })
+  @ApiBody({ schema: PUSH_REQUEST_OPENAPI_SCHEMA, examples: { push: { value: PUSH_REQUEST_EXAMPLE } } })
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'client_mutation_id reused with a different payload' })
   push(
     @CurrentPrincipal() principal: Principal,
