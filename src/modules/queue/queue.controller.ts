@@ -14,15 +14,21 @@ import {
   PushResponseDto,
   QueueStatusDto,
 } from './dto/queue.dto';
+import { PartialSyncService } from './partial-sync.service';
 import { PushBodyPipe } from './push-body.pipe';
-import { QueueService } from './queue.service';
+import { PushIntakeService } from './push-intake.service';
+import { QueueStatsService } from './queue-stats.service';
 
 @ApiTags('sync')
 @RequireScopes('sync')
 @ApiBadRequestResponse({ type: ErrorBodyDto })
 @Controller()
 export class QueueController {
-  constructor(private readonly queue: QueueService) {}
+  constructor(
+    private readonly intake: PushIntakeService,
+    private readonly partialSync: PartialSyncService,
+    private readonly stats: QueueStatsService,
+  ) {}
 
   /** Stores a device's queued edits idempotently and applies them (mode process) through the conflict engine. */
   @Post('api/v1/sync/push')
@@ -34,13 +40,13 @@ export class QueueController {
     @Body(PushBodyPipe) body: PushRequest,
     @Meter('push') meter: SyncMeter,
   ): Promise<PushResponseDto> {
-    return this.queue.push(principal, body, meter);
+    return this.intake.push(principal, body, meter);
   }
 
   /** The caller's pending items (its device with X-Device-Id, else its user's devices). */
   @Get('api/v1/sync/queue-status')
   queueStatus(@CurrentPrincipal() principal: Principal): Promise<QueueStatusDto> {
-    return this.queue.queueStatus(principal);
+    return this.stats.queueStatus(principal);
   }
 
   /** Processes the caller's most urgent pending items, at most the batch size of its network. */
@@ -51,12 +57,12 @@ export class QueueController {
     @Body() body: PartialSyncDto,
     @Meter('partial') meter: SyncMeter,
   ): Promise<PartialSyncResponseDto> {
-    return this.queue.partialSync(principal, body, meter);
+    return this.partialSync.partialSync(principal, body, meter);
   }
 
   /** Whether to sync now or wait, from the tenant's queue and its peak hours. */
   @Get('api/v1/sync/optimal-time')
   optimalTime(@CurrentPrincipal() principal: Principal): Promise<OptimalTimeDto> {
-    return this.queue.optimalTime(principal);
+    return this.stats.optimalTime(principal);
   }
 }

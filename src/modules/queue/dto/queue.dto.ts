@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { DOMAINS, NETWORK_QUALITIES, PRIORITIES } from '../../../common/domain';
+import { DOMAINS, NETWORK_QUALITIES, PRIORITIES, priorityFromRank } from '../../../common/domain';
 import { UUID_PATTERN } from '../../../common/ids';
 import { AppConfig } from '../../../config/app-config';
+import { ITEM_STATUSES, ItemResult, ItemStatus, PlannedItem } from '../queue.policy';
 import { FromSchema, JsonSchema, toOpenApiSchema } from './json-schema';
 
 /** The push body, validated by ajv (unknown properties rejected) and documented in OpenAPI from this one object. */
@@ -114,8 +115,8 @@ export class PushResultDto {
   client_mutation_id!: string;
   mobile_id!: string;
   domain!: string;
-  @ApiProperty({ enum: ['applied', 'resolved', 'manual_required', 'rejected', 'queued'] })
-  status!: 'applied' | 'resolved' | 'manual_required' | 'rejected' | 'queued';
+  @ApiProperty({ enum: ITEM_STATUSES })
+  status!: ItemStatus;
   @ApiProperty({ nullable: true, type: 'integer' })
   server_version!: number | null;
   @ApiProperty({ enum: ['client', 'server', 'merged', 'none'], nullable: true })
@@ -129,6 +130,10 @@ export class PushResultDto {
   error!: ItemErrorDto | null;
   /** True when this is the stored result of an earlier identical push. */
   replayed?: boolean;
+
+  static from(result: ItemResult, replayed = false): PushResultDto {
+    return replayed ? { ...result, replayed } : result;
+  }
 }
 
 export class PushResponseDto {
@@ -163,10 +168,22 @@ export class SyncedItemDto {
   domain!: string;
   @ApiProperty({ enum: PRIORITIES })
   priority!: string;
-  @ApiProperty({ enum: ['applied', 'resolved', 'manual_required', 'rejected', 'queued'] })
-  status!: string;
+  @ApiProperty({ enum: ITEM_STATUSES })
+  status!: ItemStatus;
   @ApiProperty({ nullable: true, type: 'integer' })
   server_version!: number | null;
+
+  static from(item: PlannedItem, result: ItemResult | undefined): SyncedItemDto {
+    return {
+      id: item.id,
+      client_mutation_id: item.client_mutation_id,
+      mobile_id: item.mobile_id,
+      domain: item.domain,
+      priority: priorityFromRank(item.priority),
+      status: result?.status ?? 'queued',
+      server_version: result?.server_version ?? null,
+    };
+  }
 }
 
 export class PartialSyncResponseDto {
