@@ -283,7 +283,7 @@ export function recommendSyncTime(
 }
 
 /** The hour of an instant in a timezone (0..23). */
-export function hourIn(timezone: string, at: Date): number {
+function hourIn(timezone: string, at: Date): number {
   const hour = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', hourCycle: 'h23' }).format(at);
   return Number(hour);
 }

@@ -70,7 +70,6 @@ export function pushRequestSchema(maxItems: number) {
 }
 
 export type PushRequest = FromSchema<ReturnType<typeof pushRequestSchema>>;
-export type PushItem = PushRequest['items'][number];
 
 /** The documented push body: ajv's schema with PUSH_MAX_ITEMS at its default. */
 export const PUSH_REQUEST_OPENAPI_SCHEMA = toOpenApiSchema(
