@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { call, CallResult, expectErrorBody, startTestApp, TestApp } from '../helpers/test-app';
-import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+import { createTestDatabase, describeWithPostgres, TestDatabase } from '../helpers/test-database';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -13,7 +13,7 @@ function tally(results: CallResult[]): Record<number, number> {
 const BAD_TOKEN = 'Bearer fsk_' + '0'.repeat(43);
 
 describe('rate limits (issue 14, item 7)', () => {
-  describe('two replicas sharing Redis', () => {
+  describeWithPostgres('two replicas sharing Redis', () => {
     let database: TestDatabase;
     let replicas: TestApp[];
 
