@@ -3,6 +3,7 @@ import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiTags } from '@n
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { Meter, SyncMeter } from '../../common/metering/sync-meter';
 import {
   OptimalTimeDto,
@@ -37,7 +38,7 @@ export class QueueController {
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'client_mutation_id reused with a different payload' })
   push(
     @CurrentPrincipal() principal: Principal,
-    @Body(PushBodyPipe) body: PushRequest,
+    @Body(PushBodyPipe, RecordFieldsPipe('items.*.data')) body: PushRequest,
     @Meter('push') meter: SyncMeter,
   ): Promise<PushResponseDto> {
     return this.intake.push(principal, body, meter);
