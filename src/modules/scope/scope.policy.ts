@@ -50,6 +50,9 @@ export interface WriteCheck {
 
 const MAX_ID_LENGTH = 128;
 
+/** `site:58`, `team:north`, `group:7`: a kind (a-z, 0-9, _), a colon, an id. */
+export const GROUP_PATTERN = /^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9._@-]{1,100}$/;
+
 export function userKey(userId: string): string {
   return `u:${userId}`;
 }
