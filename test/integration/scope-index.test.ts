@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager, Logger } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Domain } from '../../src/common/domain';
 import { DirectoryService } from '../../src/modules/scope/directory.service';
 import { ScopeIndexService, WrittenVersion } from '../../src/modules/scope/scope-index.service';
 import { DEFAULT_RULES } from '../../src/modules/scope/sync-rules.policy';
+import { countStatements } from '../helpers/statement-counter';
 import { startTestApp, TestApp } from '../helpers/test-app';
 
 interface LogRow {
@@ -62,23 +63,6 @@ describe('scope index (record_scope and scope_change)', () => {
        WHERE tenant_id = $1 AND mobile_id = $2 ORDER BY change_seq, scope_key`,
       [tenantId, mobileId],
     );
-  }
-
-  function countStatements(): { count(): number; stop(): void } {
-    const original = t.db.logger;
-    let statements = 0;
-    const counting: Logger = {
-      logQuery: () => {
-        statements += 1;
-      },
-      logQueryError: () => undefined,
-      logQuerySlow: () => undefined,
-      logSchemaBuild: () => undefined,
-      logMigration: () => undefined,
-      log: () => undefined,
-    };
-    Object.assign(t.db, { logger: counting });
-    return { count: () => statements, stop: () => Object.assign(t.db, { logger: original }) };
   }
 
   it('writes the keys of a new work order and logs them at its change_seq', async () => {
@@ -150,7 +134,7 @@ describe('scope index (record_scope and scope_change)', () => {
       }
       const stored = await scopes.storedScopes(tx, tenantId, versions);
       expect(stored.size).toBe(0);
-      const counter = countStatements();
+      const counter = countStatements(t.db);
       try {
         const summary = await scopes.writeRecordKeys(tx, tenantId, DEFAULT_RULES, versions, stored);
         expect(summary).toEqual({ records: 500, inserted: 1500, deleted: 0, logged: 1500 });
