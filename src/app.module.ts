@@ -10,6 +10,7 @@ import { BandwidthModule } from './modules/bandwidth/bandwidth.module';
 import { DashboardModule } from './modules/dashboard/dashboard.module';
 import { HealthModule } from './modules/health/health.module';
 import { NotificationModule } from './modules/notification/notification.module';
+import { ScopeModule } from './modules/scope/scope.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { QueueModule } from './modules/queue/queue.module';
 import { TenantModule } from './modules/tenant/tenant.module';
@@ -37,6 +38,7 @@ export class AppModule {
         QueueModule,
         AnalyticsModule,
         DashboardModule,
+        ScopeModule,
         ...(config.get('SCHEDULER_ENABLED') ? [ScheduleModule.forRoot()] : []),
       ],
     };

@@ -10,6 +10,7 @@ import { DeviceHealthService } from './modules/analytics/device-health.service';
 import { ReportService } from './modules/analytics/report.service';
 import { SnapshotService } from './modules/analytics/snapshot.service';
 import { AuthService } from './modules/auth/auth.service';
+import { DirectoryService } from './modules/scope/directory.service';
 import { TenantService } from './modules/tenant/tenant.service';
 import { AppException } from './common/errors/app-exception';
 import { errorMessage } from './common/errors/error-message';
@@ -34,6 +35,14 @@ function required(flags: Flags, name: string): string {
 function optional(flags: Flags, name: string): string | undefined {
   const value = flags[name];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** A comma-separated flag (`--member site:58,team:north`) as a list; absent: empty. */
+function list(flags: Flags, name: string): string[] {
+  return (optional(flags, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function wholeNumber(flags: Flags, name: string, fallback: number, min: number, max: number): number {
@@ -113,6 +122,26 @@ export const COMMANDS: Record<string, Command> = {
         .split(/[\s,]+/)
         .join(' ');
       print(app!.get(AuthService).issueToken({ tid: tenantId, sub: required(flags, 'user'), scope }, ttl));
+    },
+  },
+  'user:set': {
+    usage:
+      'user:set --tenant <id> --user <user id> [--name "Display Name"] [--member site:58,team:north] ' +
+      '[--supervisor team:north] [--inactive]  (replaces the memberships)',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      await app!.get(TenantService).findTenant(tenantId);
+      const memberships = [
+        ...list(flags, 'member').map((group) => ({ group, role: 'member' as const })),
+        ...list(flags, 'supervisor').map((group) => ({ group, role: 'supervisor' as const })),
+      ];
+      const user = await app!.get(DirectoryService).putUser(tenantId, required(flags, 'user'), {
+        display_name: optional(flags, 'name'),
+        memberships,
+        active: flags.inactive === true ? false : undefined,
+      });
+      print(JSON.stringify({ ...user, updated_at: user.updated_at.toISOString() }));
     },
   },
   'create-sync-snapshot': {
