@@ -6,6 +6,8 @@ import { SyncDeviceHealthEntity } from '../modules/analytics/entities/sync-devic
 import { SyncEventEntity } from '../modules/analytics/entities/sync-event.entity';
 import { SyncReportEntity } from '../modules/analytics/entities/sync-report.entity';
 import { NotificationOutboxEntity } from '../modules/notification/entities/notification-outbox.entity';
+import { InvariantSettingEntity } from '../modules/record-shape/entities/invariant-setting.entity';
+import { RecordSchemaVersionEntity } from '../modules/record-shape/entities/record-schema-version.entity';
 import { SyncQueueItemEntity } from '../modules/queue/entities/sync-queue-item.entity';
 import { SyncRecordRevisionEntity } from '../modules/sync/entities/sync-record-revision.entity';
 import { SyncRecordEntity } from '../modules/sync/entities/sync-record.entity';
@@ -27,4 +29,6 @@ export const ENTITIES = [
   SyncAnalyticsSnapshotEntity,
   SyncAlertEntity,
   SyncReportEntity,
+  RecordSchemaVersionEntity,
+  InvariantSettingEntity,
 ];
