@@ -107,7 +107,7 @@ describe('keepUnknownFields', () => {
   });
 
   it('never changes a field the client knows, and keeps every server field it does not (property)', () => {
-    const name = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+    const name = fc.constantFrom<string>('a', 'b', 'c', 'd', 'e');
     fc.assert(
       fc.property(
         fc.dictionary(name, fc.integer()),
