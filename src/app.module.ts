@@ -12,6 +12,7 @@ import { HealthModule } from './modules/health/health.module';
 import { NotificationModule } from './modules/notification/notification.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { QueueModule } from './modules/queue/queue.module';
+import { RecordShapeModule } from './modules/record-shape/record-shape.module';
 import { TenantModule } from './modules/tenant/tenant.module';
 
 export interface AppModuleOptions {
@@ -37,6 +38,7 @@ export class AppModule {
         QueueModule,
         AnalyticsModule,
         DashboardModule,
+        RecordShapeModule,
         ...(config.get('SCHEDULER_ENABLED') ? [ScheduleModule.forRoot()] : []),
       ],
     };
