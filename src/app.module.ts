@@ -13,6 +13,7 @@ import { NotificationModule } from './modules/notification/notification.module';
 import { ScopeModule } from './modules/scope/scope.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { QueueModule } from './modules/queue/queue.module';
+import { RecordShapeModule } from './modules/record-shape/record-shape.module';
 import { TenantModule } from './modules/tenant/tenant.module';
 
 export interface AppModuleOptions {
@@ -39,6 +40,7 @@ export class AppModule {
         AnalyticsModule,
         DashboardModule,
         ScopeModule,
+        RecordShapeModule,
         ...(config.get('SCHEDULER_ENABLED') ? [ScheduleModule.forRoot()] : []),
       ],
     };

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -11,6 +12,8 @@ import { ReportService } from './modules/analytics/report.service';
 import { SnapshotService } from './modules/analytics/snapshot.service';
 import { AuthService } from './modules/auth/auth.service';
 import { DirectoryService } from './modules/scope/directory.service';
+import { InvariantService } from './modules/record-shape/invariant.service';
+import { RecordSchemaService, requirePutSchemaRequest } from './modules/record-shape/record-schema.service';
 import { TenantService } from './modules/tenant/tenant.service';
 import { AppException } from './common/errors/app-exception';
 import { errorMessage } from './common/errors/error-message';
@@ -191,6 +194,39 @@ export const COMMANDS: Record<string, Command> = {
       }
       for (const { tenantId, report } of results) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
       print(`conflict reports of the last ${days} days for ${results.length} tenants`);
+    },
+  },
+  'schema:set': {
+    usage: 'schema:set --tenant <id> --domain <domain> --file schema.json  ({"version", "json_schema", "upcast"})',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      const file = required(flags, 'file');
+      let body: unknown;
+      try {
+        body = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new CliError(`--file ${file}: ${errorMessage(error)}`);
+      }
+      await app!.get(TenantService).findTenant(tenantId);
+      const row = await app!
+        .get(RecordSchemaService)
+        .putSchema(tenantId, required(flags, 'domain'), requirePutSchemaRequest(body), 'cli');
+      print(
+        JSON.stringify({ tenant_id: tenantId, domain: row.domain, version: row.version, steps: row.upcast.length }),
+      );
+    },
+  },
+  'invariant:set': {
+    usage: 'invariant:set --tenant <id> --name <invariant> --enabled true|false',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      const enabled = required(flags, 'enabled');
+      if (enabled !== 'true' && enabled !== 'false') throw new CliError('--enabled must be true or false');
+      await app!.get(TenantService).findTenant(tenantId);
+      const state = await app!.get(InvariantService).put(tenantId, required(flags, 'name'), enabled === 'true', 'cli');
+      print(JSON.stringify({ tenant_id: tenantId, name: state.name, enabled: state.enabled }));
     },
   },
   'migration:run': {

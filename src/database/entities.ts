@@ -11,6 +11,8 @@ import { DirectoryUserEntity } from '../modules/scope/entities/directory-user.en
 import { RecordScopeEntity } from '../modules/scope/entities/record-scope.entity';
 import { ScopeChangeEntity } from '../modules/scope/entities/scope-change.entity';
 import { SyncRulesEntity } from '../modules/scope/entities/sync-rules.entity';
+import { InvariantSettingEntity } from '../modules/record-shape/entities/invariant-setting.entity';
+import { RecordSchemaVersionEntity } from '../modules/record-shape/entities/record-schema-version.entity';
 import { SyncQueueItemEntity } from '../modules/queue/entities/sync-queue-item.entity';
 import { SyncRecordRevisionEntity } from '../modules/sync/entities/sync-record-revision.entity';
 import { SyncRecordEntity } from '../modules/sync/entities/sync-record.entity';
@@ -37,4 +39,6 @@ export const ENTITIES = [
   SyncRulesEntity,
   RecordScopeEntity,
   ScopeChangeEntity,
+  RecordSchemaVersionEntity,
+  InvariantSettingEntity,
 ];
