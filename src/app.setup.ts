@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
 import { registerHttpPipeline, requestIdOf } from './common/http/http-pipeline';
+import { MAX_JSON_MEMBERS } from './common/http/json-body-parser';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './modules/analytics/metrics.service';
@@ -43,6 +44,7 @@ function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   registerHttpPipeline(app, {
     bodyLimit: config.get('BODY_LIMIT_BYTES'),
+    jsonMaxMembers: Math.max(MAX_JSON_MEMBERS, config.get('PUSH_MAX_ITEMS'), config.get('RECORD_MAX_FIELDS')),
     compression: {
       thresholdBytes: config.get('COMPRESSION_THRESHOLD_BYTES'),
       minRatio: config.get('MIN_COMPRESSION_RATIO'),

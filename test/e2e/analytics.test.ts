@@ -14,7 +14,8 @@ describe('analytics (HTTP)', () => {
   let b: TestTenant;
 
   beforeAll(async () => {
-    t = await startTestApp('analytics');
+    // The webhook receiver below listens on loopback, which webhook_url refuses unless exempted.
+    t = await startTestApp('analytics', { WEBHOOK_ALLOW_HTTP: true, WEBHOOK_ALLOWED_HOSTS: ['127.0.0.1'] });
     a = await t.createTenant('Analytics A');
     b = await t.createTenant('Analytics B');
   });

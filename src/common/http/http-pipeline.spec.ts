@@ -18,6 +18,7 @@ describe(registerHttpHooks.name, () => {
     app = Fastify({ genReqId: requestIdOf });
     registerHttpHooks(app, {
       bodyLimit: 1024 * 1024,
+      jsonMaxMembers: 10_000,
       compression: { thresholdBytes: 1024, minRatio: 0.5 },
       requests: { observeRequest: (request) => void finished.push(request) },
       syncEvents: { record: async (meter, statusCode) => void recorded.push({ meter, statusCode }) },

@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { MeteredRequest, SyncEventSink } from '../metering/sync-meter';
 import { AdaptiveRule, compressResponses, decompressRequestBodies } from './compression';
-import { createJsonBodyParser } from './json-body-parser';
+import { createJsonBodyParser, MAX_JSON_DEPTH } from './json-body-parser';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -28,6 +28,8 @@ export interface RequestObserver {
 
 export interface HttpPipelineOptions {
   bodyLimit: number;
+  /** Most members one object or array of a JSON request body may have. */
+  jsonMaxMembers: number;
   compression: AdaptiveRule;
   requests: RequestObserver;
   syncEvents: SyncEventSink;
@@ -40,7 +42,11 @@ export interface HttpPipelineOptions {
  */
 export function registerHttpPipeline(app: NestFastifyApplication, options: HttpPipelineOptions): void {
   const fastify = app.getHttpAdapter().getInstance();
-  app.useBodyParser('application/json', { bodyLimit: options.bodyLimit }, createJsonBodyParser(fastify));
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: options.bodyLimit },
+    createJsonBodyParser(fastify, MAX_JSON_DEPTH, options.jsonMaxMembers),
+  );
   registerHttpHooks(fastify, options);
 }
 

@@ -9,6 +9,7 @@ import {
 import { RequireScopes } from '../../common/auth/auth.decorators';
 import { CompressResponse } from '../../common/http/compress-response.decorator';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { BandwidthService } from './bandwidth.service';
 import {
   BatchesRequestDto,
@@ -44,7 +45,7 @@ export class BandwidthController {
   @CompressResponse()
   @HttpCode(200)
   @ApiOkResponse({ type: DeltaResponseDto })
-  delta(@Body() dto: DeltaRequestDto): DeltaResponseDto {
+  delta(@Body(RecordFieldsPipe('server_version', 'client_version')) dto: DeltaRequestDto): DeltaResponseDto {
     return this.bandwidth.delta(dto);
   }
 

@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app-exception';
 import { SCOPES, Scope } from '../../common/domain';
 import { isUuid } from '../../common/ids';
+import { assertPublicUrl, UnsafeUrlError } from '../../common/net/public-address';
+import { AppConfig } from '../../config/app-config';
 import { ApiKeyRepository, ApiKeyRow, CredentialRow } from './api-key.repository';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, TenantDto, type UpdateTenantDto } from './dto/tenant.dto';
 import { TenantRepository, TenantRow } from './tenant.repository';
@@ -38,6 +40,7 @@ export class TenantService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly tenants: TenantRepository,
     private readonly apiKeys: ApiKeyRepository,
+    private readonly config: AppConfig,
   ) {}
 
   async createTenant(
@@ -48,6 +51,7 @@ export class TenantService {
   ): Promise<TenantRow> {
     if (name.trim() === '') throw AppException.validation('name must not be empty');
     if (!isValidTimezone(timezone)) throw AppException.validation(`unknown timezone "${timezone}"`);
+    if (webhookUrl !== null) await this.checkWebhookUrl(webhookUrl);
     return this.tenants.insert(this.db, name.trim(), timezone, webhookUrl, webhookSecret);
   }
 
@@ -74,6 +78,7 @@ export class TenantService {
     if (changes.timezone !== undefined && !isValidTimezone(changes.timezone)) {
       throw AppException.validation(`unknown timezone "${changes.timezone}"`);
     }
+    if (typeof changes.webhook_url === 'string') await this.checkWebhookUrl(changes.webhook_url);
     const updated = await this.tenants.update(this.db, tenantId, changes);
     if (!updated) throw AppException.notFound(`tenant ${tenantId}`);
     return TenantDto.from(updated);
@@ -108,6 +113,19 @@ export class TenantService {
   async revokeApiKey(tenantId: string, id: string): Promise<void> {
     if (!isUuid(id) || !(await this.apiKeys.revoke(this.db, tenantId, id))) {
       throw AppException.notFound(`api key ${id}`);
+    }
+  }
+
+  /** A webhook must be https (http only with WEBHOOK_ALLOW_HTTP) and reach public addresses only. */
+  private async checkWebhookUrl(url: string): Promise<void> {
+    try {
+      await assertPublicUrl(url, {
+        allowHttp: this.config.get('WEBHOOK_ALLOW_HTTP'),
+        allowedHosts: this.config.get('WEBHOOK_ALLOWED_HOSTS'),
+      });
+    } catch (error) {
+      if (!(error instanceof UnsafeUrlError)) throw error;
+      throw AppException.validation(`webhook_url ${error.message}`, [{ field: 'webhook_url', message: error.message }]);
     }
   }
 
