@@ -53,6 +53,8 @@ describe('WatermelonDB adapter: two devices of one user converge through the ser
       dbName: `${name}-${randomUUID()}`,
       useWebWorker: false,
       useIncrementalIndexedDB: false,
+      // In memory here: Loki's autosave timer would keep Jest from exiting.
+      extraLokiOptions: { autosave: false },
     });
     const database = new Database({ adapter, modelClasses: [Ticket] });
     const network = lossyNetwork();
