@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -6,11 +7,17 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError } from './config/app-config';
 import { dataSourceOptions, isEmbedded } from './database/data-source-options';
 import { runMigrations } from './database/migrations.service';
-import { AnalyticsService } from './modules/analytics/analytics.service';
+import { DeviceHealthService } from './modules/analytics/device-health.service';
+import { ReportService } from './modules/analytics/report.service';
+import { SnapshotService } from './modules/analytics/snapshot.service';
 import { AuthService } from './modules/auth/auth.service';
+import { DirectoryService } from './modules/scope/directory.service';
+import { InvariantService } from './modules/record-shape/invariant.service';
+import { RecordSchemaService, requirePutSchemaRequest } from './modules/record-shape/record-schema.service';
 import { TenantService } from './modules/tenant/tenant.service';
 import { AppException } from './common/errors/app-exception';
 import { errorMessage } from './common/errors/error-message';
+import { describeSnapshot, describeUnhealthyDevice, tenantProgress } from './cli/analytics-output';
 
 type Flags = Record<string, string | boolean | undefined>;
 type Print = (line: string) => void;
@@ -31,6 +38,14 @@ function required(flags: Flags, name: string): string {
 function optional(flags: Flags, name: string): string | undefined {
   const value = flags[name];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** A comma-separated flag (`--member site:58,team:north`) as a list; absent: empty. */
+function list(flags: Flags, name: string): string[] {
+  return (optional(flags, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function wholeNumber(flags: Flags, name: string, fallback: number, min: number, max: number): number {
@@ -112,6 +127,26 @@ export const COMMANDS: Record<string, Command> = {
       print(app!.get(AuthService).issueToken({ tid: tenantId, sub: required(flags, 'user'), scope }, ttl));
     },
   },
+  'user:set': {
+    usage:
+      'user:set --tenant <id> --user <user id> [--name "Display Name"] [--member site:58,team:north] ' +
+      '[--supervisor team:north] [--inactive]  (replaces the memberships)',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      await app!.get(TenantService).findTenant(tenantId);
+      const memberships = [
+        ...list(flags, 'member').map((group) => ({ group, role: 'member' as const })),
+        ...list(flags, 'supervisor').map((group) => ({ group, role: 'supervisor' as const })),
+      ];
+      const user = await app!.get(DirectoryService).putUser(tenantId, required(flags, 'user'), {
+        display_name: optional(flags, 'name'),
+        memberships,
+        active: flags.inactive === true ? false : undefined,
+      });
+      print(JSON.stringify({ ...user, updated_at: user.updated_at.toISOString() }));
+    },
+  },
   'create-sync-snapshot': {
     usage: 'create-sync-snapshot --tenant-id=all|<id> [--hours 1]',
     needsContext: true,
@@ -119,8 +154,10 @@ export const COMMANDS: Record<string, Command> = {
       const tenant = required(flags, 'tenant-id');
       const hours = wholeNumber(flags, 'hours', 1, 1, 720);
       const results = await app!
-        .get(AnalyticsService)
-        .createSnapshots(tenant === 'all' ? 'all' : [tenant], hours, print);
+        .get(SnapshotService)
+        .createSnapshots(tenant === 'all' ? 'all' : [tenant], hours, (result, index, total) =>
+          print(tenantProgress(index, total, result.tenantId, describeSnapshot(result))),
+        );
       const alerts = results.reduce((sum, result) => sum + result.openedAlerts.length, 0);
       print(`${results.length} snapshots of the last ${hours} h created, ${alerts} alerts opened`);
     },
@@ -130,18 +167,17 @@ export const COMMANDS: Record<string, Command> = {
     needsContext: true,
     async run(flags, { app, config, print }) {
       const threshold = wholeNumber(flags, 'threshold', config.get('DEVICE_HEALTH_THRESHOLD'), 0, 100);
-      const results = await app!.get(AnalyticsService).runDeviceHealthCheck(threshold, print);
+      const results = await app!
+        .get(DeviceHealthService)
+        .runDeviceHealthCheck(threshold, ({ tenantId, devices }, index, total) =>
+          print(tenantProgress(index, total, tenantId, `${devices.length} devices below ${threshold}`)),
+        );
       if (!results) {
         print('another instance is running the device health check today; nothing done');
         return;
       }
       for (const { tenantId, devices } of results) {
-        for (const device of devices) {
-          print(
-            `  tenant ${tenantId} device ${device.device_id} (user ${device.user_id ?? '-'}): ` +
-              `score ${device.health_score.toFixed(1)}, last sync ${device.last_sync_at.toISOString()}`,
-          );
-        }
+        for (const device of devices) print(describeUnhealthyDevice(tenantId, device));
       }
       const below = results.reduce((sum, result) => sum + result.devices.length, 0);
       print(`${below} devices below ${threshold} in ${results.length} tenants`);
@@ -152,11 +188,45 @@ export const COMMANDS: Record<string, Command> = {
     needsContext: true,
     async run(flags, { app, print }) {
       const days = wholeNumber(flags, 'days', 7, 1, 365);
-      const results = (await app!.get(AnalyticsService).conflictReports(days, { store: false, progress: print }))!;
-      for (const { tenantId, report } of results) {
-        if (report) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
+      const results = (await app!.get(ReportService).conflictReports(days, { store: false }))!;
+      for (const [index, { tenantId }] of results.entries()) {
+        print(tenantProgress(index, results.length, tenantId, 'report ready'));
       }
+      for (const { tenantId, report } of results) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
       print(`conflict reports of the last ${days} days for ${results.length} tenants`);
+    },
+  },
+  'schema:set': {
+    usage: 'schema:set --tenant <id> --domain <domain> --file schema.json  ({"version", "json_schema", "upcast"})',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      const file = required(flags, 'file');
+      let body: unknown;
+      try {
+        body = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new CliError(`--file ${file}: ${errorMessage(error)}`);
+      }
+      await app!.get(TenantService).findTenant(tenantId);
+      const row = await app!
+        .get(RecordSchemaService)
+        .putSchema(tenantId, required(flags, 'domain'), requirePutSchemaRequest(body), 'cli');
+      print(
+        JSON.stringify({ tenant_id: tenantId, domain: row.domain, version: row.version, steps: row.upcast.length }),
+      );
+    },
+  },
+  'invariant:set': {
+    usage: 'invariant:set --tenant <id> --name <invariant> --enabled true|false',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      const enabled = required(flags, 'enabled');
+      if (enabled !== 'true' && enabled !== 'false') throw new CliError('--enabled must be true or false');
+      await app!.get(TenantService).findTenant(tenantId);
+      const state = await app!.get(InvariantService).put(tenantId, required(flags, 'name'), enabled === 'true', 'cli');
+      print(JSON.stringify({ tenant_id: tenantId, name: state.name, enabled: state.enabled }));
     },
   },
   'migration:run': {

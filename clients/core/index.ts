@@ -16,6 +16,7 @@ export {
   type Domain,
   type LocalEdit,
   type Priority,
+  type PushItem,
   type PulledChange,
   type PulledPage,
   type PushOutcome,

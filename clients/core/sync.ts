@@ -1,12 +1,14 @@
 import { applyPatch, type Operation } from 'fast-json-patch';
-import type { components } from '../generated/fieldsync-api';
+import type { components, paths } from '../generated/fieldsync-api';
 import type { FieldsyncClient } from './client';
 import { httpError } from './errors';
 import { mutationId } from './mutation-id';
 import type { ServerCopy, ShadowStore } from './shadow-store';
 
-export type Domain = components['schemas']['PushItemDto']['domain'];
-export type Priority = components['schemas']['PushItemDto']['priority'];
+type PushBody = paths['/api/v1/sync/push']['post']['requestBody']['content']['application/json'];
+export type PushItem = PushBody['items'][number];
+export type Domain = PushItem['domain'];
+export type Priority = NonNullable<PushItem['priority']>;
 export type PushResult = components['schemas']['PushResultDto'];
 type ChangeDto = components['schemas']['ChangeDto'];
 /** `removed` and `reason` arrive with the scopes feature (API.md "Sync scopes"); not in the document yet. */
@@ -148,7 +150,8 @@ export async function pushEdits(
         domain: edit.domain,
         mobile_id: edit.mobile_id,
         base_version: edit.base_version,
-        data: edit.data,
+        // The document types `data` as an object without properties, which openapi-typescript reads as empty.
+        data: edit.data as unknown as PushItem['data'],
         client_updated_at: edit.client_updated_at,
         deleted: edit.deleted,
         priority: edit.priority ?? 'medium',

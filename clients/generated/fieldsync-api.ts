@@ -516,6 +516,152 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's directory in user_id order, with keyset pagination. */
+        get: operations["DirectoryController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One user of the directory. */
+        get: operations["DirectoryController_get"];
+        /**
+         * Creates or changes a user and replaces its memberships. Effective on the user's next request; records it can
+         *     no longer read reach its devices as removals.
+         */
+        put: operations["DirectoryController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rules in force: the tenant's latest version, or the defaults (version 0). */
+        get: operations["SyncRulesController_get"];
+        /** Stores a new rules version; it is applied to stored records in the background. */
+        put: operations["SyncRulesController_put"];
+        post?: never;
+        /** Returns to the default rules, as a new version. */
+        delete: operations["SyncRulesController_reset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-rules/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A record's keys, the user's keys, and whether and why the user reads and changes the record. */
+        get: operations["SyncRulesController_explain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every domain with the current version of its schema (null: not validated). */
+        get: operations["RecordSchemaController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schemas/{domain}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The domain's current schema version and every earlier one. */
+        get: operations["RecordSchemaController_get"];
+        /**
+         * Adds the next schema version of a domain with the declarative steps from the previous one (rename,
+         *     set_default, drop, map_values). Sending the current version again unchanged changes nothing.
+         */
+        put: operations["RecordSchemaController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invariants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every domain invariant and whether it is on for the tenant (on unless switched off). */
+        get: operations["InvariantController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invariants/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Switches one invariant on or off for the tenant. */
+        put: operations["InvariantController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -739,11 +885,14 @@ export interface components {
             updated_at: string;
         };
         PullResponseDto: {
-            next_cursor: string | null;
             changes: components["schemas"]["ChangeDto"][];
+            /** @description Where the next page starts; present even when the page is empty. */
+            next_cursor: string;
             has_more: boolean;
         };
         PullBodyDto: {
+            /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
+            cursor?: string | null;
             /**
              * @description Caps the page at this network quality's batch size (BATCH_SIZES).
              * @enum {string}
@@ -759,8 +908,6 @@ export interface components {
                 [key: string]: number;
             };
             delta?: boolean;
-            /** @description Opaque cursor from the previous page's next_cursor; omit to start at the beginning. */
-            cursor?: string;
             /** @default 100 */
             limit: number;
             /** @description Comma-separated domains, e.g. task,ticket. */
@@ -1001,72 +1148,6 @@ export interface components {
             /** @description The record version written by this action; null when the conflict changed no record (resolve API). */
             record_version: number | null;
         };
-        PushItemDto: {
-            /**
-             * @description Unique per device; a retry with the same id replays the stored result.
-             * @example m-1
-             */
-            client_mutation_id: string;
-            /**
-             * @example task
-             * @enum {string}
-             */
-            domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
-            /**
-             * Format: uuid
-             * @example 550e8400-e29b-41d4-a716-446655440000
-             */
-            mobile_id: string;
-            /**
-             * @description The version the edit started from; 0 for a new record.
-             * @example 0
-             */
-            base_version: number;
-            /**
-             * @description The whole record as the device has it (at most RECORD_MAX_BYTES of JSON).
-             * @example {
-             *       "jobstatus": "INPROGRESS"
-             *     }
-             */
-            data: {
-                [key: string]: unknown;
-            };
-            /**
-             * Format: date-time
-             * @example 2025-09-28T09:00:00Z
-             */
-            client_updated_at?: string | null;
-            /** @default false */
-            deleted: boolean;
-            /**
-             * @default medium
-             * @enum {string}
-             */
-            priority: "high" | "medium" | "low";
-        };
-        DeviceInfoDto: {
-            /** @example 4g */
-            network_type?: string;
-            /** @example 5.2.0 */
-            app_version?: string;
-            /** @example Android 14 */
-            os_version?: string;
-            /**
-             * Format: date-time
-             * @description The device's clock when it sent the push: its offset corrects client_updated_at.
-             * @example 2025-09-28T09:05:00Z
-             */
-            device_time?: string;
-        };
-        PushRequestDto: {
-            items: components["schemas"]["PushItemDto"][];
-            device_info?: components["schemas"]["DeviceInfoDto"];
-            /**
-             * @default process
-             * @enum {string}
-             */
-            mode: "process" | "enqueue";
-        };
         RecordCopyDto: {
             data: {
                 [key: string]: unknown;
@@ -1273,6 +1354,318 @@ export interface components {
             items: components["schemas"]["DeviceHealthDto"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
+        };
+        MembershipDto: {
+            /** @example site:58 */
+            group: string;
+            /**
+             * @description A supervisor also reads what the group's members read.
+             * @example member
+             * @enum {string}
+             */
+            role: "member" | "supervisor";
+        };
+        UserDto: {
+            /** @example 4127 */
+            user_id: string;
+            memberships: components["schemas"]["MembershipDto"][];
+            /** @example 2025-09-28T10:00:00.000Z */
+            updated_at: string;
+            display_name: string | null;
+            active: boolean;
+        };
+        UserPageDto: {
+            next_cursor: string | null;
+            /** @description In user_id order. */
+            items: components["schemas"]["UserDto"][];
+        };
+        PutUserDto: {
+            /** @description Replaces every membership of the user. */
+            memberships: components["schemas"]["MembershipDto"][];
+            /** @description Omitted: unchanged (null for a new user). */
+            display_name?: string | null;
+            /** @description false removes every scope of the user; omitted: unchanged (true for a new user). */
+            active?: boolean;
+        };
+        GroupFieldDto: {
+            /** @example bu */
+            field: string;
+            /**
+             * @description The group kind the field's value belongs to: `"bu": 58` with `site` is the group `site:58`.
+             * @example site
+             */
+            group: string;
+            /**
+             * @description The lowest role of the group that reads the record.
+             * @example supervisor
+             * @enum {string}
+             */
+            role: "member" | "supervisor";
+        };
+        OwnerGroupsDto: {
+            /** @example privacy_scope */
+            field: string;
+            /**
+             * @description The value assumed when the field is missing.
+             * @example private
+             */
+            default: string;
+            /**
+             * @description Value → lowest role of the owner's groups that reads; other values stay with the owner.
+             * @example {
+             *       "manager": "supervisor",
+             *       "team": "member"
+             *     }
+             */
+            roles: {
+                [key: string]: "member" | "supervisor";
+            };
+        };
+        DomainRuleDto: {
+            /**
+             * @description Fields naming the users who read the record (an id or an array of ids).
+             * @example [
+             *       "people"
+             *     ]
+             */
+            users: string[];
+            groups: components["schemas"]["GroupFieldDto"][];
+            /** @description The groups of the record's owner (first user named, else the creator) read it, by a field's value. */
+            owner_groups: components["schemas"]["OwnerGroupsDto"] | null;
+            /**
+             * @description Fields only a supervisor of one of the record's groups (or an admin) may change.
+             * @example [
+             *       "people",
+             *       "bu"
+             *     ]
+             */
+            supervisor_only: string[];
+            /** @description The user who wrote the first version keeps reading it (default true). */
+            creator: boolean;
+        };
+        SyncRulesDocumentDto: {
+            journal: components["schemas"]["DomainRuleDto"];
+            attendance: components["schemas"]["DomainRuleDto"];
+            task: components["schemas"]["DomainRuleDto"];
+            ticket: components["schemas"]["DomainRuleDto"];
+            work_order: components["schemas"]["DomainRuleDto"];
+        };
+        RulesProgressDto: {
+            /** @description null until the background application has counted the records. */
+            records_total: number | null;
+            records_done: number;
+        };
+        SyncRulesDto: {
+            /** @description 0: the tenant never set rules (the defaults). */
+            version: number;
+            rules: components["schemas"]["SyncRulesDocumentDto"];
+            /** @description true once every stored record's keys follow this version. */
+            applied: boolean;
+            progress: components["schemas"]["RulesProgressDto"];
+        };
+        PutSyncRulesDto: {
+            /**
+             * @description Rules by domain; a domain left out keeps its default. Validated as a whole: errors name the domain and key.
+             * @example {
+             *       "task": {
+             *         "users": [
+             *           "people"
+             *         ],
+             *         "groups": [
+             *           {
+             *             "field": "bu",
+             *             "group": "site",
+             *             "role": "supervisor"
+             *           }
+             *         ]
+             *       }
+             *     }
+             */
+            rules: {
+                [key: string]: unknown;
+            } & components["schemas"]["SyncRulesDocumentDto"];
+        };
+        SyncRulesVersionDto: {
+            version: number;
+            applied: boolean;
+        };
+        ExplainDto: {
+            /**
+             * @description The keys the record holds under the rules in force.
+             * @example [
+             *       "g:site:58:supervisor",
+             *       "u:4127"
+             *     ]
+             */
+            record_keys: string[];
+            /**
+             * @description The keys record_scope holds for it now.
+             * @example [
+             *       "g:site:58:supervisor",
+             *       "u:4127"
+             *     ]
+             */
+            stored_keys: string[];
+            /**
+             * @example [
+             *       "g:site:58:member",
+             *       "u:4127"
+             *     ]
+             */
+            user_keys: string[];
+            can_read: boolean;
+            can_write: boolean;
+            /** @description The verdicts in words. */
+            reasons: string[];
+            rules_version: number;
+        };
+        DomainSchemaSummaryDto: {
+            /** @enum {string} */
+            domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
+            /** @description null: the tenant has no schema for the domain (records are not validated). */
+            current_version: number | null;
+            /** Format: date-time */
+            updated_at: string | null;
+        };
+        UpcastStepDto: {
+            /**
+             * @example rename
+             * @enum {string}
+             */
+            op: "rename" | "set_default" | "drop" | "map_values";
+            /**
+             * @description rename: the field's name in the previous version.
+             * @example status
+             */
+            from?: string;
+            /**
+             * @description rename: its name in this version.
+             * @example jobstatus
+             */
+            to?: string;
+            /**
+             * @description set_default, drop, map_values: the field.
+             * @example scantype
+             */
+            field?: string;
+            /**
+             * @description set_default: the value a record without the field gets (any JSON value).
+             * @example NONE
+             */
+            value?: string | number | boolean | {
+                [key: string]: unknown;
+            } | unknown[];
+            /**
+             * @description map_values: previous value → value in this version (string values).
+             * @example {
+             *       "DONE": "COMPLETED"
+             *     }
+             */
+            values?: {
+                [key: string]: unknown;
+            };
+        };
+        SchemaVersionDto: {
+            /** @enum {string} */
+            domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
+            json_schema: {
+                [key: string]: unknown;
+            };
+            upcast: components["schemas"]["UpcastStepDto"][];
+            created_by: string | null;
+            version: number;
+            created_at: string;
+        };
+        DomainSchemaDto: {
+            /** @enum {string} */
+            domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
+            current: components["schemas"]["SchemaVersionDto"];
+            /** @description Every version, newest first. */
+            history: components["schemas"]["SchemaVersionDto"][];
+        };
+        PutSchemaDto: {
+            /**
+             * @description The current version + 1 (1 for the first).
+             * @example 2
+             */
+            version: number;
+            /**
+             * @description A JSON Schema (draft-07) for the domain's record data; compiled with ajv, unknown keywords refused.
+             * @example {
+             *       "type": "object",
+             *       "required": [
+             *         "jobdesc",
+             *         "jobstatus"
+             *       ],
+             *       "properties": {
+             *         "jobdesc": {
+             *           "type": "string",
+             *           "minLength": 3,
+             *           "maxLength": 200
+             *         },
+             *         "jobstatus": {
+             *           "type": "string",
+             *           "enum": [
+             *             "ASSIGNED",
+             *             "INPROGRESS",
+             *             "COMPLETED",
+             *             "PARTIALLYCOMPLETED",
+             *             "STANDBY"
+             *           ]
+             *         },
+             *         "remarks": {
+             *           "type": "string"
+             *         },
+             *         "scantype": {
+             *           "type": "string",
+             *           "enum": [
+             *             "NONE",
+             *             "QR",
+             *             "NFC",
+             *             "SKIP",
+             *             "ENTERED"
+             *           ]
+             *         }
+             *       }
+             *     }
+             */
+            json_schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Steps from the previous version, applied in order; none for version 1.
+             * @example [
+             *       {
+             *         "op": "rename",
+             *         "from": "status",
+             *         "to": "jobstatus"
+             *       },
+             *       {
+             *         "op": "set_default",
+             *         "field": "scantype",
+             *         "value": "NONE"
+             *       }
+             *     ]
+             */
+            upcast?: components["schemas"]["UpcastStepDto"][];
+        };
+        InvariantDto: {
+            /** @enum {string} */
+            name: "task_jobstatus" | "ticket_status" | "ticket_closing_comment" | "work_order_workstatus" | "attendance_overlap";
+            /** @enum {string} */
+            domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
+            /**
+             * @description default: on, no tenant switch; tenant: set with PUT.
+             * @enum {string}
+             */
+            source: "default" | "tenant";
+            /** Format: date-time */
+            updated_at: string | null;
+            description: string;
+            enabled: boolean;
+        };
+        PutInvariantDto: {
+            enabled: boolean;
         };
     };
     responses: never;
@@ -1914,10 +2307,10 @@ export interface operations {
     SyncController_pull: {
         parameters: {
             query?: {
+                /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
+                cursor?: string | null;
                 /** @description Caps the page at this network quality's batch size (BATCH_SIZES). */
                 network_quality?: "excellent" | "good" | "fair" | "poor";
-                /** @description Opaque cursor from the previous page's next_cursor; omit to start at the beginning. */
-                cursor?: string;
                 limit?: number;
                 /** @description Comma-separated domains, e.g. task,ticket. */
                 domains?: string;
@@ -2643,7 +3036,40 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PushRequestDto"];
+                "application/json": {
+                    items: {
+                        /** @description Unique per device; a retry with the same id replays the stored result. */
+                        client_mutation_id: string;
+                        /** @enum {string} */
+                        domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
+                        mobile_id: string;
+                        /** @description The version the edit started from; 0 for a new record. */
+                        base_version: number;
+                        /** @description The whole record as the device has it (at most RECORD_MAX_BYTES of JSON). */
+                        data: Record<string, never>;
+                        /** @description When the device made the edit: ISO 8601 with an offset. */
+                        client_updated_at?: string | null;
+                        /** @default false */
+                        deleted?: boolean;
+                        /**
+                         * @default medium
+                         * @enum {string}
+                         */
+                        priority?: "high" | "medium" | "low";
+                    }[];
+                    device_info?: {
+                        network_type?: string;
+                        app_version?: string;
+                        os_version?: string;
+                        /** @description The device's clock when it sent the push: its offset corrects client_updated_at. */
+                        device_time?: string;
+                    };
+                    /**
+                     * @default process
+                     * @enum {string}
+                     */
+                    mode?: "process" | "enqueue";
+                };
             };
         };
         responses: {
@@ -3245,6 +3671,728 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+        };
+    };
+    DirectoryController_list: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+                /** @description 1..200, default 50. */
+                limit?: number;
+            };
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPageDto"];
+                };
+            };
+            /** @description Invalid cursor or limit */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    DirectoryController_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The user is not in the directory */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    DirectoryController_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutUserDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            /** @description Invalid user id, group or role; too many memberships */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SyncRulesController_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRulesDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SyncRulesController_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutSyncRulesDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRulesVersionDto"];
+                };
+            };
+            /** @description Invalid rules: details name the domain and key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SyncRulesController_reset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRulesVersionDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SyncRulesController_explain: {
+        parameters: {
+            query: {
+                user_id: string;
+                domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
+                mobile_id: string;
+            };
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplainDto"];
+                };
+            };
+            /** @description Missing or invalid user_id, domain or mobile_id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No such record in the tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    RecordSchemaController_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainSchemaSummaryDto"][];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    RecordSchemaController_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path: {
+                domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainSchemaDto"];
+                };
+            };
+            /** @description Unknown domain */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The tenant has no schema for this domain */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    RecordSchemaController_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path: {
+                domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutSchemaDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaVersionDto"];
+                };
+            };
+            /** @description Unknown domain, a schema that does not compile or a bad step; details give JSON pointers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description version is not the current version + 1 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    InvariantController_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvariantDto"][];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    InvariantController_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path: {
+                name: "task_jobstatus" | "ticket_status" | "ticket_closing_comment" | "work_order_workstatus" | "attendance_overlap";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutInvariantDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvariantDto"];
+                };
+            };
+            /** @description Unknown invariant */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
         };

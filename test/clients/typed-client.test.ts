@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createFieldsyncClient } from '../../clients/core';
+import type { PushItem } from '../../clients/core';
 import type { components } from '../../clients/generated/fieldsync-api';
 import { startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 
@@ -35,12 +36,13 @@ describe('generated client (openapi-typescript + openapi-fetch)', () => {
 
   it('pushes, pulls and reads the queue through typed calls', async () => {
     const client = createFieldsyncClient({ baseUrl: t.url, credential: tenant.syncKey, deviceId: 'typed-1' });
-    const item: components['schemas']['PushItemDto'] = {
+    const item: PushItem = {
       client_mutation_id: 'typed-1',
       domain: 'task',
       mobile_id: randomUUID(),
       base_version: 0,
-      data: { jobstatus: 'ASSIGNED' },
+      // openapi.json types `data` as an object without properties: the generated type admits no field (see issue 16).
+      data: { jobstatus: 'ASSIGNED' } as unknown as PushItem['data'],
       client_updated_at: new Date().toISOString(),
       deleted: false,
       priority: 'high',

@@ -3,6 +3,7 @@ import { ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagg
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { ConflictService } from './conflict.service';
 import {
   ConflictActionResultDto,
@@ -45,7 +46,7 @@ export class ConflictController {
   @RequireScopes('sync')
   async resolve(
     @CurrentPrincipal() principal: Principal,
-    @Body() dto: ResolveConflictDto,
+    @Body(RecordFieldsPipe('server_entry', 'client_entry', 'base_entry')) dto: ResolveConflictDto,
   ): Promise<ConflictResolutionDto> {
     return ConflictResolutionDto.from(await this.conflicts.resolve(principal, dto));
   }
@@ -74,7 +75,7 @@ export class ConflictController {
   async resolveManually(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
-    @Body() dto: ResolveManualDto,
+    @Body(RecordFieldsPipe('merged_entry')) dto: ResolveManualDto,
   ): Promise<ConflictActionResultDto> {
     return ConflictActionResultDto.fromAction(
       await this.conflicts.resolveManually(principal, id, dto.choose, dto.merged_entry),

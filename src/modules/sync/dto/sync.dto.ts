@@ -1,16 +1,18 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { NETWORK_QUALITIES } from '../../../common/domain';
+import type { RecordRow } from '../sync-record.repository';
 
 const DOMAIN_LIST = /^(journal|attendance|task|ticket|work_order)(,(journal|attendance|task|ticket|work_order))*$/;
 
 export class PullQueryDto {
-  /** Opaque cursor from the previous page's next_cursor; omit to start at the beginning. */
+  /** Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
+  @ApiPropertyOptional({ type: 'string', nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  cursor?: string;
+  cursor?: string | null;
 
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>
@@ -66,11 +68,28 @@ export class ChangeDto {
   @ApiPropertyOptional({ type: 'array', items: { type: 'object', additionalProperties: true } })
   patch?: Array<Record<string, unknown>>;
   updated_at!: string;
+
+  static from(row: RecordRow): ChangeDto {
+    return {
+      domain: row.domain,
+      mobile_id: row.mobile_id,
+      version: row.version,
+      deleted: row.deleted,
+      data: row.deleted ? null : row.data,
+      updated_at: row.updated_at.toISOString(),
+    };
+  }
+
+  /** The change as a patch from a version the device holds, in place of the full data. */
+  static patch(row: RecordRow, baseVersion: number, patch: Array<Record<string, unknown>>): ChangeDto {
+    const { data: _full, ...change } = ChangeDto.from(row);
+    return { ...change, base_version: baseVersion, patch };
+  }
 }
 
 export class PullResponseDto {
   changes!: ChangeDto[];
-  @ApiProperty({ nullable: true, type: 'string' })
-  next_cursor!: string | null;
+  /** Where the next page starts; present even when the page is empty. */
+  next_cursor!: string;
   has_more!: boolean;
 }
