@@ -66,6 +66,7 @@ module.exports = {
       testPathIgnorePatterns: ['\\.browser\\.test\\.ts$'],
     },
     { ...database, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'] },
+    { ...database, displayName: 'clients', testMatch: ['<rootDir>/test/clients/**/*.test.ts'] },
     { ...database, displayName: 'browser', testMatch: ['<rootDir>/test/e2e/**/*.browser.test.ts'] },
   ],
   testTimeout: 60000,
