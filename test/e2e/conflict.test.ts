@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictLogInsert, ConflictService } from '../../src/modules/conflict/conflict.service';
+import type { ConflictLogInsert } from '../../src/modules/conflict/conflict-log.repository';
+import { ConflictLogService } from '../../src/modules/conflict/conflict-log.service';
+import { ConflictPolicyService } from '../../src/modules/conflict/conflict-policy.service';
+import { ConflictReportService } from '../../src/modules/conflict/conflict-report.service';
 import { SyncRecordsService } from '../../src/modules/sync/sync-records.service';
 import { call, expectErrorBody, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 
@@ -31,14 +34,14 @@ describe('conflicts (HTTP)', () => {
   let t: TestApp;
   let a: TestTenant;
   let b: TestTenant;
-  let conflicts: ConflictService;
+  let conflicts: ConflictLogService;
   let records: SyncRecordsService;
 
   beforeAll(async () => {
     t = await startTestApp('conflict');
     a = await t.createTenant('Tenant A');
     b = await t.createTenant('Tenant B');
-    conflicts = t.app.get(ConflictService);
+    conflicts = t.app.get(ConflictLogService);
     records = t.app.get(SyncRecordsService);
   });
   afterAll(() => t.close());
@@ -639,7 +642,7 @@ describe('conflicts (HTTP)', () => {
     });
   });
 
-  describe(`${ConflictService.name} for the push path`, () => {
+  describe('the services the push path and analytics call', () => {
     it('logs many conflicts in one call and notifies only those asking for it', async () => {
       const d = await t.createTenant('Tenant D');
       const rows: ConflictLogInsert[] = Array.from({ length: 50 }, (_, i) => ({
@@ -698,7 +701,7 @@ describe('conflicts (HTTP)', () => {
         key: d.adminKey,
         body: { resolution_policy: 'client_wins', notify_on_conflict: true },
       });
-      const policies = await conflicts.policiesFor(t.db, d.id);
+      const policies = await t.app.get(ConflictPolicyService).policiesFor(t.db, d.id);
       expect([...policies.keys()]).toEqual(['journal', 'attendance', 'task', 'ticket', 'work_order']);
       expect(policies.get('attendance')).toMatchObject({
         resolution_policy: 'client_wins',
@@ -706,7 +709,7 @@ describe('conflicts (HTTP)', () => {
         notify_on_conflict: true,
       });
       expect(policies.get('task')).toMatchObject({ resolution_policy: 'most_recent_wins', source: 'default' });
-      const report = await conflicts.report(d.id, 7);
+      const report = await t.app.get(ConflictReportService).report(d.id, 7);
       expect(report).toMatchObject({ total: 0, pending_reviews: 0, by_domain: [], top_devices: [] });
     });
   });

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SYNC_EVENT_SINK } from '../../common/metering/sync-meter';
 import { ConflictModule } from '../conflict/conflict.module';
-import { ConflictService } from '../conflict/conflict.service';
+import { ConflictReportService } from '../conflict/conflict-report.service';
 import { QueueModule } from '../queue/queue.module';
 import { SyncModule } from '../sync/sync.module';
 import { AlertRepository } from './alert.repository';
@@ -33,7 +33,7 @@ import { SyncEventRepository } from './sync-event.repository';
     MetricsService,
     SyncEventRecorder,
     { provide: SYNC_EVENT_SINK, useExisting: SyncEventRecorder },
-    { provide: CONFLICT_INSIGHTS, useExisting: ConflictService },
+    { provide: CONFLICT_INSIGHTS, useExisting: ConflictReportService },
     AnalyticsService,
     NotificationDeliveryService,
     AnalyticsScheduler,

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ConflictLogInsert } from '../conflict/conflict.service';
+import type { ConflictLogInsert } from '../conflict/conflict-log.repository';
 import { EffectivePolicy, Entry, resolveConflict } from '../conflict/conflict.policy';
 import { recordKey, RecordRow, RecordWrite, RevisionRow } from '../sync/sync-record.repository';
 

@@ -9,7 +9,8 @@ import type { SyncMeter } from '../../common/metering/sync-meter';
 import { requireInstant } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
 import { defaultPolicy } from '../conflict/conflict.policy';
-import { ConflictService } from '../conflict/conflict.service';
+import { ConflictLogService } from '../conflict/conflict-log.service';
+import { ConflictPolicyService } from '../conflict/conflict-policy.service';
 import { TenantRepository } from '../tenant/tenant.repository';
 import { recordKey, SyncRecordRepository } from '../sync/sync-record.repository';
 import type {
@@ -48,7 +49,8 @@ export class QueueService {
     private readonly config: AppConfig,
     private readonly items: QueueItemRepository,
     private readonly records: SyncRecordRepository,
-    private readonly conflicts: ConflictService,
+    private readonly conflictPolicies: ConflictPolicyService,
+    private readonly conflicts: ConflictLogService,
     private readonly tenants: TenantRepository,
   ) {}
 
@@ -258,7 +260,7 @@ export class QueueService {
       tenantId,
       wanted.map((item) => ({ domain: item.domain, mobileId: item.mobile_id, version: item.base_version })),
     );
-    const policies = await this.conflicts.policiesFor(manager, tenantId);
+    const policies = await this.conflictPolicies.policiesFor(manager, tenantId);
     const plan = planBatch({ now: new Date() }, items, current, revisions, policies, defaultPolicy);
 
     await this.conflicts.recordConflicts(manager, tenantId, plan.conflicts);
