@@ -591,6 +591,103 @@ describe('conflicts (HTTP)', () => {
     });
   });
 
+  describe('the review queue (awaiting_review)', () => {
+    let q: TestTenant;
+    /** Conflicts awaiting review, newest first. */
+    let waiting: string[];
+    let others: string[];
+    const ids = (page: { body: { items: Array<{ id: string }> } }) => page.body.items.map((item) => item.id);
+
+    beforeAll(async () => {
+      q = await t.createTenant('Tenant Q');
+      const oldest = await pushConflict(q.id);
+      const reviewed = await pushConflict(q.id);
+      const automatic = await pushConflict(q.id, {
+        strategy: 'server_wins',
+        result: 'resolved',
+        winningVersion: 'server',
+        resultEntry: { jobstatus: 'COMPLETED' },
+        resolvedBy: 'policy',
+        resolvedAt: new Date(),
+      });
+      const failed = await pushConflict(q.id, { result: 'failed' });
+      const middle = await pushConflict(q.id);
+      const ticket = await pushConflict(q.id, { domain: 'ticket' });
+      const answer = await call(t, 'POST', `/api/v1/conflicts/${reviewed.id}/resolve`, {
+        key: q.adminKey,
+        body: { choose: 'server' },
+      });
+      expect(answer.status).toBe(200);
+      waiting = [ticket.id, middle.id, oldest.id];
+      others = [failed.id, automatic.id, reviewed.id];
+    });
+
+    it('lists only the manual_required conflicts nobody resolved, newest first, as many as the report counts', async () => {
+      const page = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true', { key: q.adminKey });
+      expect(page.status).toBe(200);
+      expect(ids(page)).toEqual(waiting);
+      for (const item of page.body.items) {
+        expect(item).toMatchObject({ resolution_result: 'manual_required', resolved_at: null });
+        expect(item.merge_details).toEqual(expect.objectContaining({ conflicting_fields: ['jobstatus'] }));
+      }
+      expect(page.body.next_cursor).toBeNull();
+      const report = await call(t, 'GET', '/api/v1/conflicts/report?days=1', { key: q.adminKey });
+      expect(report.body.pending_reviews).toBe(waiting.length);
+    });
+
+    it('lists every other conflict with awaiting_review=false', async () => {
+      const page = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=false', { key: q.adminKey });
+      expect(ids(page)).toEqual(others);
+    });
+
+    it('pages through the queue with a cursor and combines with the other filters', async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const page = await call(t, 'GET', `/api/v1/conflicts?awaiting_review=true&limit=2${query}`, {
+          key: q.adminKey,
+        });
+        seen.push(...ids(page));
+        cursor = page.body.next_cursor;
+      } while (cursor && seen.length < 10);
+      expect(seen).toEqual(waiting);
+      const tasks = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true&domain=task', { key: q.adminKey });
+      expect(ids(tasks)).toEqual(waiting.slice(1));
+      const resolved = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true&result=resolved', {
+        key: q.adminKey,
+      });
+      expect(ids(resolved)).toEqual([]);
+      const future = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true&since=2999-01-01T00:00:00Z', {
+        key: q.adminKey,
+      });
+      expect(ids(future)).toEqual([]);
+    });
+
+    it('leaves the queue once a reviewer resolves the conflict, and never shows another tenant queue', async () => {
+      const [newest, ...rest] = waiting;
+      const answer = await call(t, 'POST', `/api/v1/conflicts/${newest}/resolve`, {
+        key: q.adminKey,
+        body: { choose: 'client' },
+      });
+      expect(answer.status).toBe(200);
+      const page = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true', { key: q.adminKey });
+      expect(ids(page)).toEqual(rest);
+      const elsewhere = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true&limit=200', { key: a.adminKey });
+      expect(ids(elsewhere)).not.toContain(rest[0]);
+    });
+
+    it('rejects an awaiting_review that is not true or false with 400', async () => {
+      for (const value of ['yes', '1', 'TRUE', '']) {
+        const answer = await call(t, 'GET', `/api/v1/conflicts?awaiting_review=${value}`, { key: q.adminKey });
+        expectErrorBody(answer, 400);
+        expect(answer.body.error.details).toEqual([
+          expect.objectContaining({ field: 'awaiting_review', message: 'awaiting_review must be true or false' }),
+        ]);
+      }
+    });
+  });
+
   describe('isolation and auth', () => {
     it('hides another tenant conflicts and answers 404 for them', async () => {
       const conflict = await pushConflict(b.id);

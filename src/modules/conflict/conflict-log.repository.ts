@@ -75,6 +75,8 @@ const ROW = `${LOGGED_COLUMNS}, restored_by, restored_at, created_at,
 export interface ConflictLogFilter {
   domain: string | null;
   result: ConflictResult | null;
+  /** true: only the review queue; false: everything else. */
+  awaitingReview: boolean | null;
   since: Date | null;
   /** Keyset position: rows strictly after (created_us, id) in (created_at desc, id desc) order. */
   after: { createdUs: string; id: string } | null;
@@ -132,6 +134,8 @@ export class ConflictLogRepository {
     const where = ['tenant_id = $1'];
     if (filter.domain !== null) where.push(`domain = ${param(filter.domain)}`);
     if (filter.result !== null) where.push(`resolution_result = ${param(filter.result)}`);
+    if (filter.awaitingReview !== null)
+      where.push(filter.awaitingReview ? AWAITING_REVIEW : `NOT (${AWAITING_REVIEW})`);
     if (filter.since !== null) where.push(`created_at >= ${param(filter.since.toISOString())}`);
     if (filter.after !== null) {
       where.push(

@@ -138,4 +138,12 @@ describe(ConflictReviewService.name, () => {
     await expect(service.list('7', { cursor: 'garbage' })).rejects.toMatchObject({ status: 400 });
     await expect(service.list('7', { since: 'noon' })).rejects.toMatchObject({ status: 400 });
   });
+
+  it('passes the awaiting-review filter through and leaves it out when not asked', async () => {
+    const { service, logs } = setup();
+    await service.list('7', { awaiting_review: true });
+    await service.list('7', {});
+    expect((logs.page.mock.calls[0] as unknown[])[2]).toMatchObject({ awaitingReview: true });
+    expect((logs.page.mock.calls[1] as unknown[])[2]).toMatchObject({ awaitingReview: null });
+  });
 });

@@ -43,6 +43,7 @@ export class ConflictReviewService {
       {
         domain: query.domain ?? null,
         result: query.result ?? null,
+        awaitingReview: query.awaiting_review ?? null,
         since: since === null ? null : new Date(since),
         after: after === null ? null : { createdUs: after[0], id: after[1] },
       },

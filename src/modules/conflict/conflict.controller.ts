@@ -49,7 +49,7 @@ export class ConflictController {
     return this.resolver.resolve(principal, dto);
   }
 
-  /** The conflict log, newest first, with keyset pagination. */
+  /** The conflict log, newest first, with keyset pagination; `awaiting_review=true` lists the review queue. */
   @Get()
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListConflictsQueryDto): Promise<ConflictPageDto> {
     return this.reviews.list(principal.tenantId, query);

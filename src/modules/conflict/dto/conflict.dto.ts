@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -149,6 +149,12 @@ export class ListConflictsQueryDto {
   @IsOptional()
   @IsIn(CONFLICT_RESULTS)
   result?: ConflictResult;
+
+  /** true: only manual_required conflicts nobody has resolved yet (the review queue); false: all the others. */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'awaiting_review must be true or false' })
+  awaiting_review?: boolean;
 
   /** Only conflicts logged at or after this instant (ISO 8601 with offset). */
   @IsOptional()
