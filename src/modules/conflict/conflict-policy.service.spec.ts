@@ -3,13 +3,8 @@ import type { Principal } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
 import { ConflictPolicyService } from './conflict-policy.service';
 
-const principal: Principal = {
-  tenantId: '7',
-  userId: 'admin-user',
-  scopes: ['admin'],
-  deviceId: null,
-  credentialId: 'k1',
-};
+/** The policy service reads only the tenant and the user of a principal. */
+const principal = { tenantId: '7', userId: 'admin-user' } as Principal;
 
 function setup() {
   const policies = { list: jest.fn(async () => []), upsert: jest.fn(), delete: jest.fn() };
