@@ -6,7 +6,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
-import { createJsonBodyParser } from './common/http/json-body-parser';
+import { createJsonBodyParser, MAX_JSON_DEPTH, MAX_JSON_MEMBERS } from './common/http/json-body-parser';
 import { createValidationPipe } from './common/http/validation';
 import { MeteredRequest, SYNC_EVENT_SINK, SyncEventSink } from './common/metering/sync-meter';
 import { AppConfig } from './config/app-config';
@@ -47,12 +47,18 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
 
 export function configureApp(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
-  app.useBodyParser('application/json', { bodyLimit: fastify.initialConfig.bodyLimit }, createJsonBodyParser(fastify));
+  const config = app.get(AppConfig);
+  const maxMembers = Math.max(MAX_JSON_MEMBERS, config.get('PUSH_MAX_ITEMS'), config.get('RECORD_MAX_FIELDS'));
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: fastify.initialConfig.bodyLimit },
+    createJsonBodyParser(fastify, MAX_JSON_DEPTH, maxMembers),
+  );
   fastify.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
     return payload;
   });
-  registerHttpCompression(fastify, app.get(AppConfig));
+  registerHttpCompression(fastify, config);
   // Hooks that transform response bodies (compression) are registered above this line, so the meter sees the wire.
   fastify.addHook('onSend', async (request: MeteredRequest, _reply, payload) => {
     const meter = request.syncMeter;

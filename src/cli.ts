@@ -6,11 +6,14 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError } from './config/app-config';
 import { dataSourceOptions, isEmbedded } from './database/data-source-options';
 import { runMigrations } from './database/migrations.service';
-import { AnalyticsService } from './modules/analytics/analytics.service';
+import { DeviceHealthService } from './modules/analytics/device-health.service';
+import { ReportService } from './modules/analytics/report.service';
+import { SnapshotService } from './modules/analytics/snapshot.service';
 import { AuthService } from './modules/auth/auth.service';
 import { TenantService } from './modules/tenant/tenant.service';
 import { AppException } from './common/errors/app-exception';
 import { errorMessage } from './common/errors/error-message';
+import { describeSnapshot, describeUnhealthyDevice, tenantProgress } from './cli/analytics-output';
 
 type Flags = Record<string, string | boolean | undefined>;
 type Print = (line: string) => void;
@@ -119,8 +122,10 @@ export const COMMANDS: Record<string, Command> = {
       const tenant = required(flags, 'tenant-id');
       const hours = wholeNumber(flags, 'hours', 1, 1, 720);
       const results = await app!
-        .get(AnalyticsService)
-        .createSnapshots(tenant === 'all' ? 'all' : [tenant], hours, print);
+        .get(SnapshotService)
+        .createSnapshots(tenant === 'all' ? 'all' : [tenant], hours, (result, index, total) =>
+          print(tenantProgress(index, total, result.tenantId, describeSnapshot(result))),
+        );
       const alerts = results.reduce((sum, result) => sum + result.openedAlerts.length, 0);
       print(`${results.length} snapshots of the last ${hours} h created, ${alerts} alerts opened`);
     },
@@ -130,18 +135,17 @@ export const COMMANDS: Record<string, Command> = {
     needsContext: true,
     async run(flags, { app, config, print }) {
       const threshold = wholeNumber(flags, 'threshold', config.get('DEVICE_HEALTH_THRESHOLD'), 0, 100);
-      const results = await app!.get(AnalyticsService).runDeviceHealthCheck(threshold, print);
+      const results = await app!
+        .get(DeviceHealthService)
+        .runDeviceHealthCheck(threshold, ({ tenantId, devices }, index, total) =>
+          print(tenantProgress(index, total, tenantId, `${devices.length} devices below ${threshold}`)),
+        );
       if (!results) {
         print('another instance is running the device health check today; nothing done');
         return;
       }
       for (const { tenantId, devices } of results) {
-        for (const device of devices) {
-          print(
-            `  tenant ${tenantId} device ${device.device_id} (user ${device.user_id ?? '-'}): ` +
-              `score ${device.health_score.toFixed(1)}, last sync ${device.last_sync_at.toISOString()}`,
-          );
-        }
+        for (const device of devices) print(describeUnhealthyDevice(tenantId, device));
       }
       const below = results.reduce((sum, result) => sum + result.devices.length, 0);
       print(`${below} devices below ${threshold} in ${results.length} tenants`);
@@ -152,10 +156,11 @@ export const COMMANDS: Record<string, Command> = {
     needsContext: true,
     async run(flags, { app, print }) {
       const days = wholeNumber(flags, 'days', 7, 1, 365);
-      const results = (await app!.get(AnalyticsService).conflictReports(days, { store: false, progress: print }))!;
-      for (const { tenantId, report } of results) {
-        if (report) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
+      const results = (await app!.get(ReportService).conflictReports(days, { store: false }))!;
+      for (const [index, { tenantId }] of results.entries()) {
+        print(tenantProgress(index, results.length, tenantId, 'report ready'));
       }
+      for (const { tenantId, report } of results) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
       print(`conflict reports of the last ${days} days for ${results.length} tenants`);
     },
   },

@@ -10,6 +10,12 @@ describe(AppConfig.name, () => {
     expect(config.get('BATCH_SIZES')).toEqual({ excellent: 100, good: 50, fair: 25, poor: 10 });
     expect(config.get('PEAK_HOURS')).toEqual({ start: 9, end: 17 });
     expect(config.get('RATE_LIMIT_PER_MINUTE')).toBe(1200);
+    expect(config.get('JWT_MAX_TTL_SECONDS')).toBe(86400);
+    expect(config.get('RECORD_MAX_FIELDS')).toBe(2000);
+    expect(config.get('AUTH_FAIL_LIMIT_PER_MINUTE')).toBe(60);
+    expect(config.get('REDIS_URL')).toBeUndefined();
+    expect(config.get('WEBHOOK_ALLOW_HTTP')).toBe(false);
+    expect(config.get('WEBHOOK_ALLOWED_HOSTS')).toEqual([]);
   });
 
   it.each([
@@ -24,6 +30,12 @@ describe(AppConfig.name, () => {
     ['PEAK_HOURS', '17-9'],
     ['SCHEDULER_ENABLED', 'nope'],
     ['LOG_LEVEL', 'loud'],
+    ['JWT_MAX_TTL_SECONDS', '0'],
+    ['RECORD_MAX_FIELDS', 'many'],
+    ['AUTH_FAIL_LIMIT_PER_MINUTE', '0'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['WEBHOOK_ALLOW_HTTP', 'sometimes'],
+    ['WEBHOOK_ALLOWED_HOSTS', 'hooks.internal,bad host'],
   ])('stops the boot when %s is %p, naming the variable', (name, value) => {
     expect(() => AppConfig.fromEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => AppConfig.fromEnv({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));

@@ -53,6 +53,24 @@ function databaseUrl(raw: string, name: string): string | undefined {
   return value;
 }
 
+function redisUrl(raw: string, name: string): string | undefined {
+  const value = optionalString(raw);
+  if (value !== undefined && !/^rediss?:\/\/[^\s]+$/.test(value)) {
+    throw new ConfigError(name, 'must be a redis:// or rediss:// URL');
+  }
+  return value;
+}
+
+function hostList(raw: string, name: string): string[] {
+  const hosts = raw
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter((host) => host !== '');
+  const bad = hosts.find((host) => !/^[a-z0-9.:[\]_-]+$/.test(host));
+  if (bad !== undefined) throw new ConfigError(name, `has an invalid host "${bad}"`);
+  return hosts;
+}
+
 function jwtSecret(raw: string, name: string): string | undefined {
   const value = optionalString(raw);
   if (value !== undefined && value.length < 32) throw new ConfigError(name, 'must be at least 32 characters long');
@@ -103,6 +121,11 @@ const spec = {
     default: undefined,
     parse: jwtSecret,
   },
+  JWT_MAX_TTL_SECONDS: {
+    description: 'Longest JWT lifetime accepted: exp at most this long after iat (or now)',
+    default: '86400',
+    parse: integer(60, 31_536_000),
+  },
   MIGRATIONS_RUN: { description: 'Run pending migrations at start-up', default: 'true', parse: boolean },
   COMPRESSION_THRESHOLD_BYTES: {
     description: 'Smallest body worth compressing',
@@ -147,8 +170,38 @@ const spec = {
     parse: integer(1024),
   },
   RECORD_MAX_BYTES: { description: 'Largest record data (compact JSON)', default: '262144', parse: integer(64) },
+  RECORD_MAX_FIELDS: {
+    description: 'Most fields in one record, nested fields and array items included',
+    default: '2000',
+    parse: integer(1, 1_000_000),
+  },
   REVISION_RETENTION_DAYS: { description: 'Days record revisions are kept', default: '30', parse: integer(1) },
   RATE_LIMIT_PER_MINUTE: { description: 'Requests per minute per credential', default: '1200', parse: integer(1) },
+  AUTH_FAIL_LIMIT_PER_MINUTE: {
+    description: 'Failed authentications per minute per client address before 429',
+    default: '60',
+    parse: integer(1),
+  },
+  REDIS_URL: {
+    description: 'Redis shared by the replicas for rate limits; unset: each replica counts in memory',
+    default: undefined,
+    parse: redisUrl,
+  },
+  REDIS_KEY_PREFIX: {
+    description: 'Prefix of every Redis key, for a Redis shared with other services',
+    default: 'fieldsync:',
+    parse: (raw: string) => raw,
+  },
+  WEBHOOK_ALLOW_HTTP: {
+    description: 'Accept http: webhook URLs (https: only otherwise)',
+    default: 'false',
+    parse: boolean,
+  },
+  WEBHOOK_ALLOWED_HOSTS: {
+    description: 'Webhook hosts exempt from the public-address rule (comma-separated; in-cluster receivers)',
+    default: '',
+    parse: hostList,
+  },
   SCHEDULER_ENABLED: { description: 'Run the scheduled tasks', default: 'true', parse: boolean },
   ALERT_SUCCESS_RATE_MIN_PCT: {
     description: 'Alert when a snapshot success rate is below',

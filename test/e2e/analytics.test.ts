@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { AnalyticsService } from '../../src/modules/analytics/analytics.service';
+import { DeviceHealthService } from '../../src/modules/analytics/device-health.service';
 import { healthScore } from '../../src/modules/analytics/health-score.policy';
-import { NotificationDeliveryService } from '../../src/modules/analytics/notification-delivery.service';
+import { NotificationDeliveryService } from '../../src/modules/notification/notification-delivery.service';
 import { deviceId, recordEvent } from '../helpers/sync-events';
 import { call, expectErrorBody, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 
@@ -14,7 +14,8 @@ describe('analytics (HTTP)', () => {
   let b: TestTenant;
 
   beforeAll(async () => {
-    t = await startTestApp('analytics');
+    // The webhook receiver below listens on loopback, which webhook_url refuses unless exempted.
+    t = await startTestApp('analytics', { WEBHOOK_ALLOW_HTTP: true, WEBHOOK_ALLOWED_HOSTS: ['127.0.0.1'] });
     a = await t.createTenant('Analytics A');
     b = await t.createTenant('Analytics B');
   });
@@ -412,7 +413,7 @@ describe('analytics (HTTP)', () => {
   });
 
   it('keeps the score SQL and the pure function in agreement', async () => {
-    const service = t.app.get(AnalyticsService);
+    const service = t.app.get(DeviceHealthService);
     const rows: Array<{ device_id: string }> = await t.app
       .get(DataSource)
       .query(`SELECT device_id FROM sync_device_health WHERE tenant_id = $1`, [a.id]);

@@ -40,7 +40,14 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase(suite));
   const config = AppConfig.fromEnv(
-    { JWT_SECRET: TEST_JWT_SECRET, SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'silent', DB_POOL_SIZE: '10' },
+    {
+      JWT_SECRET: TEST_JWT_SECRET,
+      SCHEDULER_ENABLED: 'false',
+      LOG_LEVEL: 'silent',
+      DB_POOL_SIZE: '10',
+      // Every test client is 127.0.0.1: suites that send bad credentials on purpose must not lock each other out.
+      AUTH_FAIL_LIMIT_PER_MINUTE: '1000000',
+    },
     { DATABASE_URL: database.url, ...overrides },
   );
   const app = await createApp({ config, embeddedDir: null, logger: false });

@@ -3,7 +3,10 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ANALYTICS_SCHEDULES } from '../../src/modules/analytics/analytics.scheduler';
-import { AnalyticsService } from '../../src/modules/analytics/analytics.service';
+import { DeviceHealthService } from '../../src/modules/analytics/device-health.service';
+import { ReportService } from '../../src/modules/analytics/report.service';
+import { RetentionService } from '../../src/modules/analytics/retention.service';
+import { SnapshotService } from '../../src/modules/analytics/snapshot.service';
 import { recordEvent } from '../helpers/sync-events';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { useCliHarness } from '../helpers/cli-harness';
@@ -21,13 +24,11 @@ async function snapshotCounts(db: DataSource, tenantIds: string[]): Promise<numb
   return tenantIds.map((id) => rows.find((row) => row.tenant_id === id)?.n ?? 0);
 }
 
-describe(AnalyticsService.name, () => {
+describe('analytics services', () => {
   let t: TestApp;
-  let service: AnalyticsService;
 
   beforeAll(async () => {
     t = await startTestApp('analytics_service', { ALERT_UNHEALTHY_DEVICES_MAX: 2 });
-    service = t.app.get(AnalyticsService);
   });
   afterAll(() => t.close());
 
@@ -35,6 +36,7 @@ describe(AnalyticsService.name, () => {
     const tenants = [await t.createTenant(), await t.createTenant()];
     for (const tenant of tenants) await recordEvent(t, tenant.id, { hoursAgo: 0 });
     const now = nextHour();
+    const service = t.app.get(SnapshotService);
     const first = await service.runScheduledSnapshots(now);
     const second = await service.runScheduledSnapshots(new Date(now.getTime() + 60_000));
     const mine = (results: typeof first) => results!.filter((r) => tenants.some((x) => x.id === r.tenantId));
@@ -56,12 +58,15 @@ describe(AnalyticsService.name, () => {
     const tenant = await t.createTenant();
     for (let i = 0; i < 3; i++) await recordEvent(t, tenant.id, { device: `sick-${i}`, failed: true, hoursAgo: 30 });
     await recordEvent(t, tenant.id, { device: 'fine', hoursAgo: 0 });
-    const lines: string[] = [];
-    const results = await service.runDeviceHealthCheck(70, (line) => lines.push(line));
+    const service = t.app.get(DeviceHealthService);
+    const progress: Array<{ tenantId: string; below: number }> = [];
+    const results = await service.runDeviceHealthCheck(70, (result) =>
+      progress.push({ tenantId: result.tenantId, below: result.devices.length }),
+    );
     const mine = results!.find((r) => r.tenantId === tenant.id)!;
     expect(mine.devices.map((d) => d.device_id)).toEqual(['sick-0', 'sick-1', 'sick-2']);
     expect(mine.openedAlerts.map((a) => a.kind)).toEqual(['unhealthy_devices']);
-    expect(lines.some((line) => line.includes(`tenant ${tenant.id}: 3 devices below 70`))).toBe(true);
+    expect(progress).toContainEqual({ tenantId: tenant.id, below: 3 });
     const stored = await t.db.query(
       `SELECT device_id, health_score FROM sync_device_health WHERE tenant_id = $1 ORDER BY device_id`,
       [tenant.id],
@@ -77,6 +82,7 @@ describe(AnalyticsService.name, () => {
 
   it('stores the weekly conflict report once per tenant and period', async () => {
     const now = new Date();
+    const service = t.app.get(ReportService);
     const results = await service.conflictReports(7, { store: true, now });
     expect(results!.length).toBeGreaterThan(0);
     expect(results!.every((result) => result.report !== null && result.stored)).toBe(true);
@@ -93,7 +99,7 @@ describe(AnalyticsService.name, () => {
     const tenant = await t.createTenant();
     await recordEvent(t, tenant.id, { hoursAgo: 24 * 91 });
     await recordEvent(t, tenant.id, { hoursAgo: 24 * 89 });
-    const result = await service.runRetention();
+    const result = await t.app.get(RetentionService).runRetention();
     expect(result!.events).toBeGreaterThanOrEqual(1);
     const left = await t.db.query(`SELECT count(*)::int AS n FROM sync_event WHERE tenant_id = $1`, [tenant.id]);
     expect(left[0].n).toBe(1);
@@ -113,7 +119,7 @@ describe('analytics schedules', () => {
         'analytics-retention',
       ]);
       expect(crons.get('analytics-hourly-snapshot')!.cronTime.source).toBe(ANALYTICS_SCHEDULES.hourlySnapshot);
-      expect(registry.getIntervals().sort()).toEqual(['analytics-outbox-delivery', 'queue-drain']);
+      expect(registry.getIntervals().sort()).toEqual(['notification-outbox-delivery', 'queue-drain']);
     } finally {
       await scheduled.close();
     }
@@ -147,7 +153,7 @@ describeWithPostgres('analytics on two replicas of one database', () => {
     for (const tenant of tenants) await recordEvent(one, tenant.id, { hoursAgo: 0, failed: true });
     const now = nextHour();
     const runs = await Promise.all(
-      [one, two, one, two].map((app) => app.app.get(AnalyticsService).runScheduledSnapshots(now)),
+      [one, two, one, two].map((app) => app.app.get(SnapshotService).runScheduledSnapshots(now)),
     );
     expect(runs.filter((run) => run !== undefined).length).toBeGreaterThanOrEqual(1);
     expect(
@@ -163,7 +169,7 @@ describeWithPostgres('analytics on two replicas of one database', () => {
     await recordEvent(one, tenant.id, { hoursAgo: 0, failed: true });
     await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        (i % 2 ? one : two).app.get(AnalyticsService).createSnapshot(tenant.id, 1 + i),
+        (i % 2 ? one : two).app.get(SnapshotService).createSnapshot(tenant.id, 1 + i),
       ),
     );
     const alerts = await one.db.query(`SELECT kind, status FROM sync_alert WHERE tenant_id = $1`, [tenant.id]);
@@ -219,10 +225,12 @@ describe('analytics command line', () => {
     expect(health.code).toBe(0);
     expect(health.out).toMatch(new RegExp(`tenant ${first} device n-2 \\(user u-1\\): score 20\\.0`));
     expect(health.out).not.toMatch(/device n-1/);
+    expect(health.out).toMatch(new RegExp(`\\[1/2\\] tenant ${first}: 1 devices below 70`));
     expect(health.out).toMatch(/1 devices below 70 in 2 tenants/);
 
     const report = await run('conflict-resolution-report', '--days=7');
     expect(report.code).toBe(0);
+    expect(report.out).toMatch(new RegExp(`\\[2/2\\] tenant ${second}: report ready`));
     expect(report.out).toMatch(/tenant \d+: \{"days":7,.*"total":0/);
     expect(report.out).toMatch(/conflict reports of the last 7 days for 2 tenants/);
   }, 180_000);

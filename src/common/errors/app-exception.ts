@@ -2,6 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 
 export enum ErrorCode {
   ValidationFailed = 'VALIDATION_FAILED',
+  UnsafeInteger = 'UNSAFE_INTEGER',
   Unauthorized = 'UNAUTHORIZED',
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',
@@ -18,6 +19,7 @@ export enum ErrorCode {
 
 export const ERROR_STATUS: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.ValidationFailed]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.UnsafeInteger]: HttpStatus.BAD_REQUEST,
   [ErrorCode.Unauthorized]: HttpStatus.UNAUTHORIZED,
   [ErrorCode.Forbidden]: HttpStatus.FORBIDDEN,
   [ErrorCode.NotFound]: HttpStatus.NOT_FOUND,

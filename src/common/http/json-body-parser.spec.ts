@@ -1,23 +1,72 @@
+import fc from 'fast-check';
 import Fastify from 'fastify';
 import { AppException } from '../errors/app-exception';
-import { createJsonBodyParser, jsonDepthExceeds } from './json-body-parser';
+import { createJsonBodyParser, scanJsonBody } from './json-body-parser';
 
 const nested = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
 
-describe('jsonDepthExceeds', () => {
+const tooDeep = (text: Buffer, limit: number): boolean => scanJsonBody(text, limit)?.kind === 'too_deep';
+const unsafe = (text: string): unknown => scanJsonBody(Buffer.from(text), 64);
+
+describe('scanJsonBody: depth', () => {
   it('allows nesting up to the limit and rejects one level more', () => {
-    expect(jsonDepthExceeds(Buffer.from(nested(64)), 64)).toBe(false);
-    expect(jsonDepthExceeds(Buffer.from(nested(65)), 64)).toBe(true);
-    expect(jsonDepthExceeds(Buffer.from(`{"a":{"b":[${nested(61)}]}}`), 64)).toBe(false);
+    expect(tooDeep(Buffer.from(nested(64)), 64)).toBe(false);
+    expect(tooDeep(Buffer.from(nested(65)), 64)).toBe(true);
+    expect(tooDeep(Buffer.from(`{"a":{"b":[${nested(61)}]}}`), 64)).toBe(false);
   });
 
   it('ignores brackets inside strings, escaped quotes included', () => {
     const text = JSON.stringify({ note: `${'['.repeat(1000)} \\" " {{{`, list: [1, 2] });
-    expect(jsonDepthExceeds(Buffer.from(text), 3)).toBe(false);
+    expect(tooDeep(Buffer.from(text), 3)).toBe(false);
   });
 
   it('counts siblings once: depth, not the number of brackets', () => {
-    expect(jsonDepthExceeds(Buffer.from(JSON.stringify(Array.from({ length: 10_000 }, () => [{}]))), 3)).toBe(false);
+    expect(tooDeep(Buffer.from(JSON.stringify(Array.from({ length: 10_000 }, () => [{}]))), 3)).toBe(false);
+  });
+});
+
+describe('scanJsonBody: integers beyond ±(2^53 − 1)', () => {
+  it('finds them exactly, with the field they are in', () => {
+    expect(unsafe('{"a":9007199254740992}')).toEqual({
+      kind: 'unsafe_integer',
+      field: 'a',
+      literal: '9007199254740992',
+    });
+    expect(unsafe('[1,{"b":[0,-9007199254740992]}]')).toMatchObject({ field: '[1].b[1]' });
+    expect(unsafe('{"items":[{"x":1},{"data":{"n":1,"m":12345678901234567890}}]}')).toMatchObject({
+      field: 'items[1].data.m',
+    });
+    expect(unsafe('{"we\\"ird,:{[":{"k":[99999999999999999]}}')).toMatchObject({ field: 'we"ird,:{[.k[0]' });
+    expect(unsafe('123456789012345678901234567890')).toMatchObject({ field: '(body)' });
+  });
+
+  it('leaves safe integers, floating-point literals and digits in strings alone', () => {
+    expect(unsafe('{"a":9007199254740991,"b":-9007199254740991,"c":1000000000000000}')).toBeNull();
+    expect(unsafe('{"f":9007199254740993.5,"g":1e300,"h":-12345678901234567890E-3}')).toBeNull();
+    expect(unsafe('{"s":"9007199254740993","12345678901234567890":true}')).toBeNull();
+  });
+
+  it('agrees with an exact check on random integer literals', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), (value) => {
+        const safe = value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER);
+        expect(unsafe(`{"v":[${value}]}`) === null).toBe(safe);
+      }),
+    );
+  });
+});
+
+describe('scanJsonBody: members per object or array', () => {
+  it('allows the limit and names the container one member beyond it', () => {
+    const members = (n: number): string =>
+      JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, [i, i]])));
+    expect(scanJsonBody(Buffer.from(`{"a":${members(100)}}`), 64, 100)).toBeNull();
+    expect(scanJsonBody(Buffer.from(`{"a":${members(101)}}`), 64, 100)).toEqual({
+      kind: 'too_many_members',
+      field: 'a',
+    });
+    const list = JSON.stringify({ items: [{}, { data: { tags: Array(101).fill('x,y') } }] });
+    expect(scanJsonBody(Buffer.from(list), 64, 100)).toEqual({ kind: 'too_many_members', field: 'items[1].data.tags' });
   });
 });
 
@@ -36,6 +85,11 @@ describe('createJsonBodyParser', () => {
     const error = await parse(nested(5000)).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(AppException);
     expect((error as AppException).status).toBe(400);
+  });
+
+  it('rejects an unsafe integer as UNSAFE_INTEGER instead of rounding it', async () => {
+    const error = await parse('{"data":{"n":9007199254740993}}').catch((failure: unknown) => failure);
+    expect(error).toMatchObject({ code: 'UNSAFE_INTEGER', status: 400, details: [{ field: 'data.n' }] });
   });
 
   it('keeps rejecting prototype poisoning', async () => {

@@ -38,7 +38,6 @@ export class AlertRepository {
     return rows[0];
   }
 
-  /** Resolves the open alert of this kind, if any. */
   async resolve(db: Queryable, tenantId: string, kind: AlertKind): Promise<AlertRow | undefined> {
     const rows = await sql<AlertRow>(
       db,

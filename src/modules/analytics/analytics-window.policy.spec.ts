@@ -1,4 +1,4 @@
-import { alignedDays, alignedWindow, retryDelayMs, trailingWindow } from './analytics-window.policy';
+import { alignedDays, alignedWindow, trailingWindow } from './analytics-window.policy';
 
 describe(alignedWindow.name, () => {
   it('ends the hourly window at the last whole hour', () => {
@@ -26,12 +26,5 @@ describe(alignedDays.name, () => {
       start: new Date('2026-02-22T00:00:00Z'),
       end: new Date('2026-03-01T00:00:00Z'),
     });
-  });
-});
-
-describe(retryDelayMs.name, () => {
-  it('doubles from 10 s and stops at an hour', () => {
-    expect([0, 1, 2, 3].map(retryDelayMs)).toEqual([10_000, 20_000, 40_000, 80_000]);
-    expect(retryDelayMs(30)).toBe(3_600_000);
   });
 });

@@ -21,8 +21,3 @@ export function alignedDays(now: Date, days: number): TimeWindow {
   const end = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
   return { start: new Date(end.getTime() - days * DAY_MS), end };
 }
-
-/** Exponential backoff of webhook retries: 10 s × 2^attempts, at most an hour. */
-export function retryDelayMs(attempts: number): number {
-  return Math.min(10_000 * 2 ** Math.max(0, attempts), HOUR_MS);
-}

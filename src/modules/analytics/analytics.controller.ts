@@ -9,7 +9,8 @@ import {
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { AnalyticsService } from './analytics.service';
+import { AnalyticsReadService } from './analytics-read.service';
+import { DeviceHealthService } from './device-health.service';
 import {
   AlertDto,
   AlertsQueryDto,
@@ -24,18 +25,23 @@ import {
   SnapshotDto,
   SnapshotsQueryDto,
 } from './dto/analytics.dto';
+import { SnapshotService } from './snapshot.service';
 
 @ApiTags('analytics')
 @ApiExtraModels(DomainBreakdownDto)
 @Controller()
 export class AnalyticsController {
-  constructor(private readonly analytics: AnalyticsService) {}
+  constructor(
+    private readonly readService: AnalyticsReadService,
+    private readonly snapshotService: SnapshotService,
+    private readonly deviceHealthService: DeviceHealthService,
+  ) {}
 
   /** Latest snapshot, 7-day trend, unhealthy devices, conflict hotspots, open alerts and the queue. */
   @Get('api/sync/dashboard')
   @RequireScopes('admin')
   dashboard(@CurrentPrincipal() principal: Principal): Promise<DashboardDto> {
-    return this.analytics.dashboard(principal.tenantId);
+    return this.readService.dashboard(principal.tenantId);
   }
 
   /** Takes a snapshot of the last `time_window_hours` hours now. */
@@ -48,7 +54,7 @@ export class AnalyticsController {
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateSnapshotDto,
   ): Promise<CreatedSnapshotDto> {
-    return this.analytics.createSnapshot(principal.tenantId, dto.time_window_hours ?? 1);
+    return this.snapshotService.createSnapshot(principal.tenantId, dto.time_window_hours ?? 1);
   }
 
   /** One device's health; a sync caller sees only its own user's devices. */
@@ -60,7 +66,7 @@ export class AnalyticsController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: DeviceHealthQueryDto,
   ): Promise<DeviceHealthDto> {
-    return this.analytics.deviceHealth(principal, query.device_id);
+    return this.deviceHealthService.deviceHealth(principal, query.device_id);
   }
 
   /** Snapshots whose window ends between from and to (default: the last 7 days), oldest first. */
@@ -68,7 +74,7 @@ export class AnalyticsController {
   @RequireScopes('admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
   snapshots(@CurrentPrincipal() principal: Principal, @Query() query: SnapshotsQueryDto): Promise<SnapshotDto[]> {
-    return this.analytics.listSnapshots(principal.tenantId, query.from, query.to);
+    return this.readService.listSnapshots(principal.tenantId, query.from, query.to);
   }
 
   /** Device health by device id (keyset pages), optionally only devices scoring at most max_health. */
@@ -76,7 +82,7 @@ export class AnalyticsController {
   @RequireScopes('admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
   devices(@CurrentPrincipal() principal: Principal, @Query() query: DevicesQueryDto): Promise<DevicePageDto> {
-    return this.analytics.listDevices(
+    return this.deviceHealthService.listDevices(
       principal.tenantId,
       query.max_health ?? null,
       query.cursor ?? null,
@@ -88,6 +94,6 @@ export class AnalyticsController {
   @Get('api/v1/analytics/alerts')
   @RequireScopes('admin')
   alerts(@CurrentPrincipal() principal: Principal, @Query() query: AlertsQueryDto): Promise<AlertDto[]> {
-    return this.analytics.listAlerts(principal.tenantId, query.status);
+    return this.readService.listAlerts(principal.tenantId, query.status);
   }
 }

@@ -1,25 +1,26 @@
 import { Module } from '@nestjs/common';
 import { SYNC_EVENT_SINK } from '../../common/metering/sync-meter';
 import { ConflictModule } from '../conflict/conflict.module';
-import { ConflictReportService } from '../conflict/conflict-report.service';
 import { QueueModule } from '../queue/queue.module';
 import { SyncModule } from '../sync/sync.module';
 import { AlertRepository } from './alert.repository';
+import { AlertService } from './alert.service';
+import { AnalyticsReadService } from './analytics-read.service';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsScheduler } from './analytics.scheduler';
-import { AnalyticsService } from './analytics.service';
-import { CONFLICT_INSIGHTS } from './conflict-insights';
 import { DeviceHealthRepository } from './device-health.repository';
+import { DeviceHealthService } from './device-health.service';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
-import { NotificationDeliveryRepository } from './notification-delivery.repository';
-import { NotificationDeliveryService } from './notification-delivery.service';
 import { ReportRepository } from './report.repository';
+import { ReportService } from './report.service';
+import { RetentionService } from './retention.service';
 import { SnapshotRepository } from './snapshot.repository';
+import { SnapshotService } from './snapshot.service';
 import { SyncEventRecorder } from './sync-event.recorder';
 import { SyncEventRepository } from './sync-event.repository';
 
-/** sync_event, snapshots, device health, dashboard, alerts, webhook delivery, metrics and their schedules. */
+/** sync_event, snapshots, device health, dashboard, alerts, conflict reports, metrics and their schedules. */
 @Module({
   imports: [SyncModule, ConflictModule, QueueModule],
   controllers: [AnalyticsController, MetricsController],
@@ -29,15 +30,16 @@ import { SyncEventRepository } from './sync-event.repository';
     DeviceHealthRepository,
     AlertRepository,
     ReportRepository,
-    NotificationDeliveryRepository,
     MetricsService,
     SyncEventRecorder,
     { provide: SYNC_EVENT_SINK, useExisting: SyncEventRecorder },
-    { provide: CONFLICT_INSIGHTS, useExisting: ConflictReportService },
-    AnalyticsService,
-    NotificationDeliveryService,
+    AlertService,
+    SnapshotService,
+    DeviceHealthService,
+    AnalyticsReadService,
+    ReportService,
+    RetentionService,
     AnalyticsScheduler,
   ],
-  exports: [SYNC_EVENT_SINK, SyncEventRecorder, AnalyticsService, NotificationDeliveryService, MetricsService],
 })
 export class AnalyticsModule {}

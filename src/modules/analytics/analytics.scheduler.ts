@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Cron, Interval } from '@nestjs/schedule';
-import { AnalyticsService } from './analytics.service';
-import { NotificationDeliveryService } from './notification-delivery.service';
+import { Cron } from '@nestjs/schedule';
 import { errorMessage } from '../../common/errors/error-message';
+import { DeviceHealthService } from './device-health.service';
+import { ReportService } from './report.service';
+import { RetentionService } from './retention.service';
+import { SnapshotService } from './snapshot.service';
 
 /** Every schedule of the analytics module, in one place (UTC). */
 export const ANALYTICS_SCHEDULES = {
@@ -15,8 +17,6 @@ export const ANALYTICS_SCHEDULES = {
   /** Delete old sync_event rows and record revisions. */
   dailyRetention: '0 30 3 * * *',
 } as const;
-/** Outbox delivery tick. */
-export const OUTBOX_DELIVERY_INTERVAL_MS = 10_000;
 
 /**
  * Ticks only call service methods; those take a transaction-scoped advisory lock and write under unique keys, so
@@ -27,34 +27,30 @@ export class AnalyticsScheduler {
   private readonly logger = new Logger(AnalyticsScheduler.name);
 
   constructor(
-    private readonly analytics: AnalyticsService,
-    private readonly delivery: NotificationDeliveryService,
+    private readonly snapshots: SnapshotService,
+    private readonly deviceHealth: DeviceHealthService,
+    private readonly reports: ReportService,
+    private readonly retention: RetentionService,
   ) {}
 
   @Cron(ANALYTICS_SCHEDULES.hourlySnapshot, { name: 'analytics-hourly-snapshot', timeZone: 'UTC' })
   async hourlySnapshot(): Promise<void> {
-    await this.guard('hourly snapshot', () => this.analytics.runScheduledSnapshots());
+    await this.guard('hourly snapshot', () => this.snapshots.runScheduledSnapshots());
   }
 
   @Cron(ANALYTICS_SCHEDULES.dailyDeviceHealth, { name: 'analytics-device-health', timeZone: 'UTC' })
   async dailyDeviceHealth(): Promise<void> {
-    await this.guard('device health check', () => this.analytics.runDeviceHealthCheck());
+    await this.guard('device health check', () => this.deviceHealth.runDeviceHealthCheck());
   }
 
   @Cron(ANALYTICS_SCHEDULES.weeklyConflictReport, { name: 'analytics-conflict-report', timeZone: 'UTC' })
   async weeklyConflictReport(): Promise<void> {
-    await this.guard('conflict report', () => this.analytics.conflictReports(7, { store: true }));
+    await this.guard('conflict report', () => this.reports.conflictReports(7, { store: true }));
   }
 
   @Cron(ANALYTICS_SCHEDULES.dailyRetention, { name: 'analytics-retention', timeZone: 'UTC' })
   async dailyRetention(): Promise<void> {
-    await this.guard('retention', () => this.analytics.runRetention());
-  }
-
-  /** No advisory lock here: SKIP LOCKED claims and leases already give each notification to one replica. */
-  @Interval('analytics-outbox-delivery', OUTBOX_DELIVERY_INTERVAL_MS)
-  async outboxDelivery(): Promise<void> {
-    await this.guard('outbox delivery', () => this.delivery.deliverDue());
+    await this.guard('retention', () => this.retention.runRetention());
   }
 
   private async guard(task: string, work: () => Promise<unknown>): Promise<void> {

@@ -14,7 +14,7 @@ export class MetricsController {
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiProduces('text/plain')
   @ApiOkResponse({ schema: { type: 'string' } })
-  async scrape(): Promise<string> {
-    return (await this.metrics.render()).body;
+  scrape(): Promise<string> {
+    return this.metrics.render();
   }
 }

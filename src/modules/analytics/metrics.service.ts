@@ -90,7 +90,7 @@ export class MetricsService implements OnModuleInit {
     this.bytesSaved.inc({ source: 'delta' }, meter.bytesSavedDelta);
   }
 
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

@@ -11,7 +11,7 @@ export class ReportRepository {
     tenantId: string,
     kind: string,
     period: TimeWindow,
-    body: Record<string, unknown>,
+    body: object,
   ): Promise<string | undefined> {
     const rows = await sql<{ id: string }>(
       db,

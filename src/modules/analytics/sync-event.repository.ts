@@ -95,7 +95,6 @@ export class SyncEventRepository {
     );
   }
 
-  /** Deletes every tenant's events older than the cutoff; returns how many. */
   async pruneOlderThan(db: Queryable, cutoff: Date): Promise<number> {
     const rows = await sql<{ n: string }>(
       db,

@@ -3,38 +3,45 @@ import { Reflector } from '@nestjs/core';
 import { AuthenticatedRequest, PUBLIC_KEY, SCOPES_KEY } from '../../common/auth/auth.decorators';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
 import type { Scope } from '../../common/domain';
-import { AppConfig } from '../../config/app-config';
 import { AuthService } from './auth.service';
-import { RateLimiter } from './rate-limiter';
+import { RateLimits } from './rate-limiter';
 
 const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
 
-/** The one guard: credential → principal, scope check, per-credential rate limit, X-Device-Id. */
+function rateLimited(message: string, retryAfter: number): AppException {
+  return new AppException(ErrorCode.RateLimited, message, [], { 'retry-after': String(retryAfter) });
+}
+
+/**
+ * The one guard: failed-authentication limit per client address, credential → principal, scope check,
+ * per-credential rate limit, X-Device-Id. An address that used its failure allowance gets 429 for every request
+ * until the window ends, so guessing cannot continue with requests that happen to be right.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly limiter: RateLimiter;
-
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
-    config: AppConfig,
-  ) {
-    this.limiter = new RateLimiter(config.get('RATE_LIMIT_PER_MINUTE'));
-  }
+    private readonly limits: RateLimits,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const required = this.reflector.getAllAndOverride<Scope[] | undefined>(SCOPES_KEY, targets) ?? ['admin'];
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const identity = await this.auth.authenticate(request.headers.authorization);
+    const blocked = await this.limits.peek('auth_failure', request.ip);
+    if (blocked > 0) throw rateLimited('Too many failed authentications from this address', blocked);
+    const identity = await this.auth.authenticate(request.headers.authorization).catch(async (error: unknown) => {
+      if (error instanceof AppException && error.code === ErrorCode.Unauthorized) {
+        const retryAfter = await this.limits.take('auth_failure', request.ip);
+        if (retryAfter > 0) throw rateLimited('Too many failed authentications from this address', retryAfter);
+      }
+      throw error;
+    });
 
-    const retryAfter = this.limiter.take(identity.credentialId);
-    if (retryAfter > 0) {
-      throw new AppException(ErrorCode.RateLimited, 'Too many requests for this credential', [], {
-        'retry-after': String(retryAfter),
-      });
-    }
+    const retryAfter = await this.limits.take('credential', identity.credentialId);
+    if (retryAfter > 0) throw rateLimited('Too many requests for this credential', retryAfter);
     if (!identity.scopes.includes('admin') && !required.some((scope) => identity.scopes.includes(scope))) {
       throw new AppException(ErrorCode.Forbidden, `This endpoint needs scope ${required.join(' or ')}`);
     }

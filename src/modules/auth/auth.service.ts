@@ -18,6 +18,40 @@ function unauthorized(message: string): AppException {
   return new AppException(ErrorCode.Unauthorized, message, [], { 'www-authenticate': 'Bearer' });
 }
 
+/** Clock difference between issuers and this server tolerated for `iat`. */
+export const JWT_IAT_LEEWAY_SECONDS = 60;
+
+/**
+ * The API.md rules jsonwebtoken does not enforce: `exp` required and at most `maxTtl` after `iat` (or now), no
+ * future `iat`, no `crit` header (this server implements no extension), `sub` a string, `tid` a tenant id (digits,
+ * as a string or a safe integer).
+ * Returns what is wrong, or null.
+ */
+export function jwtRuleViolation(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  nowSeconds: number,
+  maxTtlSeconds: number,
+): string | null {
+  if (header.crit !== undefined) return 'unsupported crit header';
+  const { exp, iat, sub, tid } = payload;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'exp is required';
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return 'iat must be a number';
+  if (typeof iat === 'number' && iat > nowSeconds + JWT_IAT_LEEWAY_SECONDS) return 'iat is in the future';
+  const issuedAt = typeof iat === 'number' ? iat : nowSeconds;
+  if (exp - issuedAt > maxTtlSeconds) return `exp is more than ${maxTtlSeconds} s after iat`;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) return 'sub must be a string of 1..128';
+  if (tenantIdOf(tid) === null) return 'tid must be a tenant id';
+  return null;
+}
+
+const TENANT_ID = /^[1-9]\d{0,17}$/;
+
+function tenantIdOf(tid: unknown): string | null {
+  const text = typeof tid === 'number' && Number.isSafeInteger(tid) ? String(tid) : tid;
+  return typeof text === 'string' && TENANT_ID.test(text) ? text : null;
+}
+
 function parseScopes(raw: unknown): Scope[] {
   const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/) : [];
   return list.filter((scope): scope is Scope => SCOPES.includes(scope as Scope));
@@ -42,6 +76,9 @@ export class AuthService {
   issueToken(claims: TokenClaims, expiresInSeconds = 3600): string {
     const secret = this.config.get('JWT_SECRET');
     if (!secret) throw AppException.validation('JWT_SECRET is not configured; tokens cannot be issued');
+    const maxTtl = this.config.get('JWT_MAX_TTL_SECONDS');
+    if (expiresInSeconds > maxTtl)
+      throw AppException.validation(`a token lives at most ${maxTtl} s (JWT_MAX_TTL_SECONDS)`);
     return jwt.sign({ tid: claims.tid, scope: claims.scope }, secret, {
       algorithm: 'HS256',
       subject: claims.sub,
@@ -64,18 +101,26 @@ export class AuthService {
   private async fromToken(token: string): Promise<Omit<Principal, 'deviceId'>> {
     const secret = this.config.get('JWT_SECRET');
     if (!secret) throw unauthorized('Invalid credential');
-    let payload: jwt.JwtPayload;
+    let verified: jwt.Jwt;
     try {
-      const verified = jwt.verify(token, secret, { algorithms: ['HS256'] });
-      if (typeof verified === 'string') throw new Error('string payload');
-      payload = verified;
+      verified = jwt.verify(token, secret, { algorithms: ['HS256'], complete: true });
     } catch {
       throw unauthorized('Invalid or expired token');
     }
-    const tenantId = typeof payload.tid === 'number' || typeof payload.tid === 'string' ? String(payload.tid) : '';
+    const payload = verified.payload;
+    if (typeof payload === 'string') throw unauthorized('Invalid token');
+    const violation = jwtRuleViolation(
+      verified.header as unknown as Record<string, unknown>,
+      payload,
+      Math.floor(Date.now() / 1000),
+      this.config.get('JWT_MAX_TTL_SECONDS'),
+    );
+    if (violation) throw unauthorized(`Invalid token: ${violation}`);
+    const tenantId = tenantIdOf(payload.tid) as string;
+    const userId = payload.sub as string;
     const scopes = parseScopes(payload.scope);
-    if (!tenantId || !payload.sub || scopes.length === 0) throw unauthorized('Token lacks tid, sub or scope');
+    if (scopes.length === 0) throw unauthorized('Token lacks scope');
     if (!(await this.tenants.findById(tenantId))) throw unauthorized('Unknown tenant');
-    return { tenantId, userId: payload.sub, scopes, credentialId: `jwt:${tenantId}:${payload.sub}` };
+    return { tenantId, userId, scopes, credentialId: `jwt:${tenantId}:${userId}` };
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { RequireScopes } from '../../common/auth/auth.decorators';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { BandwidthService } from './bandwidth.service';
 import {
   BatchesRequestDto,
@@ -41,7 +42,7 @@ export class BandwidthController {
   @Post('delta')
   @HttpCode(200)
   @ApiOkResponse({ type: DeltaResponseDto })
-  delta(@Body() dto: DeltaRequestDto): DeltaResponseDto {
+  delta(@Body(RecordFieldsPipe('server_version', 'client_version')) dto: DeltaRequestDto): DeltaResponseDto {
     return this.bandwidth.delta(dto);
   }
 

@@ -3,6 +3,7 @@ import { ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagg
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { ConflictReportService } from './conflict-report.service';
 import { ConflictResolveService } from './conflict-resolve.service';
 import { ConflictReviewService } from './conflict-review.service';
@@ -45,7 +46,10 @@ export class ConflictController {
   @Post('resolve')
   @HttpCode(200)
   @RequireScopes('sync')
-  resolve(@CurrentPrincipal() principal: Principal, @Body() dto: ResolveConflictDto): Promise<ConflictResolutionDto> {
+  resolve(
+    @CurrentPrincipal() principal: Principal,
+    @Body(RecordFieldsPipe('server_entry', 'client_entry', 'base_entry')) dto: ResolveConflictDto,
+  ): Promise<ConflictResolutionDto> {
     return this.resolver.resolve(principal, dto);
   }
 
@@ -70,7 +74,7 @@ export class ConflictController {
   resolveManually(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
-    @Body() dto: ResolveManualDto,
+    @Body(RecordFieldsPipe('merged_entry')) dto: ResolveManualDto,
   ): Promise<ConflictActionResultDto> {
     return this.reviews.resolve(principal, id, dto);
   }

@@ -4,6 +4,7 @@ import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorato
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { JsonSchemaPipe } from '../../common/http/json-schema.pipe';
+import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { Meter, SyncMeter } from '../../common/metering/sync-meter';
 import { AppConfig } from '../../config/app-config';
 import {
@@ -40,7 +41,7 @@ export class QueueController {
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'client_mutation_id reused with a different payload' })
   push(
     @CurrentPrincipal() principal: Principal,
-    @Body(PushBodyPipe) body: PushRequest,
+    @Body(PushBodyPipe, RecordFieldsPipe('items.*.data')) body: PushRequest,
     @Meter('push') meter: SyncMeter,
   ): Promise<PushResponseDto> {
     return this.queue.push(principal, body, meter);

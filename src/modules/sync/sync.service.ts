@@ -19,8 +19,9 @@ export function encodeCursor(changeSeq: string): string {
   return FEED_CURSOR.encode([changeSeq]);
 }
 
-export function decodeCursor(cursor: string | undefined): string {
-  if (cursor === undefined || cursor === '') return '0';
+/** No cursor (absent, null or empty) starts at the beginning of the feed. */
+export function decodeCursor(cursor: string | null | undefined): string {
+  if (cursor === undefined || cursor === null || cursor === '') return '0';
   return FEED_CURSOR.decode(cursor)[0];
 }
 
@@ -46,7 +47,8 @@ export class SyncService {
     const changes = known.size > 0 ? await this.withDeltas(principal.tenantId, page, known, meter) : page.map(toChange);
     return {
       changes,
-      next_cursor: page.length > 0 ? encodeCursor(page[page.length - 1].change_seq) : request.cursor || null,
+      // An empty page still answers a cursor (where it stood), so a client can always send the last one back.
+      next_cursor: encodeCursor(page.length > 0 ? page[page.length - 1].change_seq : after),
       has_more: rows.length > limit,
     };
   }
@@ -89,7 +91,9 @@ export class SyncService {
 function knownVersions(raw: Record<string, number> | undefined): Map<string, number> {
   const entries = Object.entries(raw ?? {});
   if (entries.length > MAX_KNOWN_VERSIONS) {
-    throw AppException.validation(`known_versions holds at most ${MAX_KNOWN_VERSIONS} records`);
+    throw AppException.validation(`known_versions holds at most ${MAX_KNOWN_VERSIONS} records`, [
+      { field: 'known_versions', message: `at most ${MAX_KNOWN_VERSIONS} entries` },
+    ]);
   }
   const known = new Map<string, number>();
   for (const [mobileId, version] of entries) {

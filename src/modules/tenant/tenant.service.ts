@@ -3,6 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app-exception';
 import { SCOPES, Scope } from '../../common/domain';
 import { isUuid } from '../../common/ids';
+import { assertPublicUrl, UnsafeUrlError } from '../../common/net/public-address';
+import { AppConfig } from '../../config/app-config';
 import { ApiKeyRepository, ApiKeyRow } from './api-key.repository';
 import { TenantRepository, TenantRow } from './tenant.repository';
 
@@ -34,6 +36,7 @@ export class TenantService {
   constructor(
     private readonly tenants: TenantRepository,
     private readonly apiKeys: ApiKeyRepository,
+    private readonly config: AppConfig,
   ) {}
 
   async createTenant(
@@ -44,6 +47,7 @@ export class TenantService {
   ): Promise<TenantRow> {
     if (name.trim() === '') throw AppException.validation('name must not be empty');
     if (!isValidTimezone(timezone)) throw AppException.validation(`unknown timezone "${timezone}"`);
+    if (webhookUrl !== null) await this.checkWebhookUrl(webhookUrl);
     return this.tenants.insert(name.trim(), timezone, webhookUrl, webhookSecret);
   }
 
@@ -81,9 +85,23 @@ export class TenantService {
     if (changes.timezone !== undefined && !isValidTimezone(changes.timezone)) {
       throw AppException.validation(`unknown timezone "${changes.timezone}"`);
     }
+    if (typeof changes.webhook_url === 'string') await this.checkWebhookUrl(changes.webhook_url);
     const updated = await this.tenants.update(tenantId, changes);
     if (!updated) throw AppException.notFound(`tenant ${tenantId}`);
     return updated;
+  }
+
+  /** A webhook must be https (http when WEBHOOK_ALLOW_HTTP) and reach only public addresses (API.md "Limits"). */
+  private async checkWebhookUrl(url: string): Promise<void> {
+    try {
+      await assertPublicUrl(url, {
+        allowHttp: this.config.get('WEBHOOK_ALLOW_HTTP'),
+        allowedHosts: this.config.get('WEBHOOK_ALLOWED_HOSTS'),
+      });
+    } catch (error) {
+      if (!(error instanceof UnsafeUrlError)) throw error;
+      throw AppException.validation(`webhook_url ${error.message}`, [{ field: 'webhook_url', message: error.message }]);
+    }
   }
 
   listApiKeys(tenantId: string): Promise<ApiKeyRow[]> {

@@ -21,6 +21,10 @@ export class CreatedSnapshotDto {
   status!: 'created';
   /** When the snapshot was taken (its window end). */
   timestamp!: string;
+
+  static from(row: SnapshotRow): CreatedSnapshotDto {
+    return { snapshot_id: row.id, status: 'created', timestamp: row.window_end.toISOString() };
+  }
 }
 
 export class DeviceHealthQueryDto {
@@ -205,6 +209,10 @@ export class DevicePageDto {
   items!: DeviceHealthDto[];
   /** Pass as `cursor` for the next page; null on the last page. */
   next_cursor!: string | null;
+
+  static from(rows: DeviceHealthRow[], nextCursor: string | null): DevicePageDto {
+    return { items: rows.map((row) => DeviceHealthDto.from(row)), next_cursor: nextCursor };
+  }
 }
 
 export class AlertDto {
@@ -259,4 +267,22 @@ export class DashboardDto {
   @ApiProperty({ type: [AlertDto] })
   open_alerts!: AlertDto[];
   queue!: QueueSummaryDto;
+
+  static from(parts: {
+    latest: SnapshotRow | undefined;
+    trend: SnapshotRow[];
+    unhealthy: DeviceHealthRow[];
+    alerts: AlertRow[];
+    queue: QueueSummaryDto;
+    hotspots: ConflictHotspotDto[];
+  }): DashboardDto {
+    return {
+      latest_snapshot: parts.latest ? SnapshotDto.from(parts.latest) : null,
+      trend_7days: parts.trend.map((row) => TrendPointDto.from(row)),
+      unhealthy_devices: parts.unhealthy.map((row) => UnhealthyDeviceDto.from(row)),
+      conflict_hotspots: parts.hotspots,
+      open_alerts: parts.alerts.map((row) => AlertDto.from(row)),
+      queue: parts.queue,
+    };
+  }
 }

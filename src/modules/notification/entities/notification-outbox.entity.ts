@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
-export type NotificationStatus = 'pending' | 'delivered' | 'failed';
+export type NotificationStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
 
 /** Notifications waiting for webhook delivery (at-least-once, retried with backoff). */
 @Entity({ name: 'notification_outbox' })

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { NETWORK_QUALITIES } from '../../../common/domain';
@@ -6,11 +6,12 @@ import { NETWORK_QUALITIES } from '../../../common/domain';
 const DOMAIN_LIST = /^(journal|attendance|task|ticket|work_order)(,(journal|attendance|task|ticket|work_order))*$/;
 
 export class PullQueryDto {
-  /** Opaque cursor from the previous page's next_cursor; omit to start at the beginning. */
+  /** Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
+  @ApiPropertyOptional({ type: 'string', nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  cursor?: string;
+  cursor?: string | null;
 
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>
@@ -70,7 +71,7 @@ export class ChangeDto {
 
 export class PullResponseDto {
   changes!: ChangeDto[];
-  @ApiProperty({ nullable: true, type: 'string' })
-  next_cursor!: string | null;
+  /** Where the next page starts; present even when the page is empty. */
+  next_cursor!: string;
   has_more!: boolean;
 }

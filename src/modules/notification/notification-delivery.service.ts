@@ -2,16 +2,16 @@ import { createHmac } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { retryDelayMs } from './analytics-window.policy';
-import { ClaimedNotification, NotificationDeliveryRepository } from './notification-delivery.repository';
 import { errorMessage } from '../../common/errors/error-message';
+import { retryDelayMs } from './notification-delivery.policy';
+import { ClaimedNotification, NotificationDeliveryRepository } from './notification-delivery.repository';
 
-export const WEBHOOK_TIMEOUT_MS = 5_000;
+const WEBHOOK_TIMEOUT_MS = 5_000;
 /** A claimed notification is invisible to other replicas this long; longer than the webhook timeout. */
-export const DELIVERY_LEASE_MS = 60_000;
-export const DELIVERY_BATCH_SIZE = 20;
+const DELIVERY_LEASE_MS = 60_000;
+const DELIVERY_BATCH_SIZE = 20;
 /** Attempts before a notification is marked failed for good. */
-export const MAX_DELIVERY_ATTEMPTS = 8;
+const MAX_DELIVERY_ATTEMPTS = 8;
 
 export interface DeliveryResult {
   delivered: number;
