@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ConflictLogInsert, ConflictLogRepository } from './conflict-log.repository';
+import type { NotificationService } from '../notification/notification.service';
 import { ConflictLogService } from './conflict-log.service';
 
 function insert(overrides: Partial<ConflictLogInsert> = {}): ConflictLogInsert {
@@ -34,7 +35,10 @@ function insert(overrides: Partial<ConflictLogInsert> = {}): ConflictLogInsert {
 function setup() {
   const logs = { insertMany: jest.fn(async () => undefined) };
   const notifications = { enqueue: jest.fn(async () => undefined) };
-  const service = new ConflictLogService(logs as unknown as ConflictLogRepository, notifications);
+  const service = new ConflictLogService(
+    logs as unknown as ConflictLogRepository,
+    notifications as unknown as NotificationService,
+  );
   return { service, logs, notifications };
 }
 

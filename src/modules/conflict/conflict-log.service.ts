@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Queryable } from '../../database/sql';
-import { NotificationRepository } from '../notification/notification.repository';
+import { NotificationService } from '../notification/notification.service';
 import { ConflictLogInsert, ConflictLogRepository } from './conflict-log.repository';
 
 /** Writes the conflict log: the push path's conflicts and the resolve API's, with their notifications. */
@@ -8,7 +8,7 @@ import { ConflictLogInsert, ConflictLogRepository } from './conflict-log.reposit
 export class ConflictLogService {
   constructor(
     private readonly logs: ConflictLogRepository,
-    private readonly notifications: NotificationRepository,
+    private readonly notifications: NotificationService,
   ) {}
 
   /** Logs conflicts in one INSERT and queues their notifications in one more; pass the caller's transaction. */
