@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { createApp } from '../src/app.setup';
 import { AppConfig } from '../src/config/app-config';
 import { AuthService } from '../src/modules/auth/auth.service';
-import { QueueService } from '../src/modules/queue/queue.service';
+import { QueueDrainService } from '../src/modules/queue/queue-drain.service';
 import { TenantService } from '../src/modules/tenant/tenant.service';
 import type { RpcReply, RpcRequest } from './lib/app-server';
 
@@ -34,9 +34,9 @@ async function main(): Promise<void> {
           .issueToken({ tid: request.tenantId, sub: request.userId, scope: request.scope }, 24 * 3600);
       case 'drain': {
         let total = 0;
-        for (let n = await app.get(QueueService).drain(request.maxBatches); n > 0;) {
+        for (let n = await app.get(QueueDrainService).drain(request.maxBatches); n > 0;) {
           total += n;
-          n = await app.get(QueueService).drain(request.maxBatches);
+          n = await app.get(QueueDrainService).drain(request.maxBatches);
         }
         return total;
       }

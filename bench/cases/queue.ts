@@ -128,7 +128,7 @@ export const queueCase: BenchCase = {
         value: Math.round(partialRate),
       },
       { name: 'ours: partial syncs, items processed', value: `${synced} / ${total}` },
-      { name: 'ours: QueueService.drain(): items/s', value: Math.round(drainRate) },
+      { name: 'ours: QueueDrainService.drain(): items/s', value: Math.round(drainRate) },
       { name: 'ours: drain, items processed', value: `${drained} / ${total}` },
     );
     result.ratios.push(

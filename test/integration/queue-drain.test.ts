@@ -1,4 +1,4 @@
-import { QueueService } from '../../src/modules/queue/queue.service';
+import { QueueDrainService } from '../../src/modules/queue/queue-drain.service';
 import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 import { pushItem } from '../factories/records';
 
@@ -26,7 +26,7 @@ describe('queue drain', () => {
         total += items.length;
       }
     }
-    const queue = t.app.get(QueueService);
+    const queue = t.app.get(QueueDrainService);
     const [first, second] = await Promise.all([queue.drain(), queue.drain()]);
     process.stdout.write(`drain: ${total} items, drained ${first} + ${second}\n`);
     expect(first + second).toBe(total);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { QueueService } from '../../src/modules/queue/queue.service';
+import { QueueDrainService } from '../../src/modules/queue/queue-drain.service';
 import { TenantService } from '../../src/modules/tenant/tenant.service';
 import { pushItem, taskData, ticketData } from '../factories/records';
 import { ServerProcess, startServerProcess } from '../helpers/server-process';
@@ -158,7 +158,10 @@ describeWithPostgres('two replicas draining one queue', () => {
         ).status,
       ).toBe(200);
     }
-    const [a, b] = await Promise.all([first.app.get(QueueService).drain(), second.app.get(QueueService).drain()]);
+    const [a, b] = await Promise.all([
+      first.app.get(QueueDrainService).drain(),
+      second.app.get(QueueDrainService).drain(),
+    ]);
     const rows = await first.db.query(
       `SELECT status, attempts, count(*)::int AS n FROM sync_queue_item WHERE tenant_id = $1 GROUP BY 1, 2`,
       [tenant.id],

@@ -1,15 +1,51 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { Principal } from '../../common/auth/principal';
+import { AppConfig } from '../../config/app-config';
+import { TenantService } from '../tenant/tenant.service';
+import type { OptimalTimeDto, QueueStatusDto } from './dto/queue.dto';
 import { QueueItemRepository } from './queue-item.repository';
+import { estimateSyncSeconds, isPeakHour, ownerScope, recommendSyncTime } from './queue.policy';
 
-/** Queue figures other modules show (dashboard, metrics); the queue module keeps the SQL. */
+const DEFER_MS = 30 * 60_000;
+
+/** Figures of the queue: for the devices (status, optimal time) and for other modules (dashboard, metrics). */
 @Injectable()
 export class QueueStatsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly config: AppConfig,
     private readonly items: QueueItemRepository,
+    private readonly tenants: TenantService,
   ) {}
+
+  async queueStatus(principal: Principal): Promise<QueueStatusDto> {
+    const scope = ownerScope(principal);
+    const [counts, msPerItem] = await Promise.all([
+      this.items.countPending(this.db, principal.tenantId, scope.deviceId, scope.userId),
+      this.items.recentMsPerItem(this.db, principal.tenantId),
+    ]);
+    return {
+      pending_items: counts.pending,
+      high_priority: counts.high,
+      estimated_sync_time_sec: estimateSyncSeconds(counts.pending, msPerItem),
+      queue_healthy:
+        counts.pending < this.config.get('QUEUE_HEALTHY_THRESHOLD') &&
+        counts.high < this.config.get('HIGH_PRIORITY_THRESHOLD'),
+    };
+  }
+
+  async optimalTime(principal: Principal, now = new Date()): Promise<OptimalTimeDto> {
+    const [tenant, counts] = await Promise.all([
+      this.tenants.findTenant(principal.tenantId),
+      this.items.countPending(this.db, principal.tenantId, null, null),
+    ]);
+    const peak = isPeakHour(tenant.timezone, now, this.config.get('PEAK_HOURS'));
+    const decision = recommendSyncTime(counts.pending, peak);
+    const next = decision.recommendation === 'sync_now' ? now : new Date(now.getTime() + DEFER_MS);
+    return { ...decision, queue_size: counts.pending, is_peak_hour: peak, next_window_at: next.toISOString() };
+  }
 
   async pendingOfTenant(tenantId: string): Promise<{ pending_items: number; high_priority: number }> {
     const counts = await this.items.countPending(this.db, tenantId, null, null);

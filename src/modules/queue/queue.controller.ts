@@ -1,56 +1,53 @@
-import { Body, Controller, Get, HttpCode, Injectable, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { JsonSchemaPipe } from '../../common/http/json-schema.pipe';
 import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { Meter, SyncMeter } from '../../common/metering/sync-meter';
-import { AppConfig } from '../../config/app-config';
 import {
   OptimalTimeDto,
   PartialSyncDto,
   PartialSyncResponseDto,
+  PUSH_REQUEST_EXAMPLE,
+  PUSH_REQUEST_OPENAPI_SCHEMA,
   PushRequest,
-  pushRequestSchema,
-  PushRequestDto,
   PushResponseDto,
   QueueStatusDto,
 } from './dto/queue.dto';
-import { QueueService } from './queue.service';
-
-/** The push body schema, compiled once per app with its PUSH_MAX_ITEMS. */
-@Injectable()
-export class PushBodyPipe extends JsonSchemaPipe<PushRequest> {
-  constructor(config: AppConfig) {
-    super(pushRequestSchema(config.get('PUSH_MAX_ITEMS')));
-  }
-}
+import { PartialSyncService } from './partial-sync.service';
+import { PushBodyPipe } from './push-body.pipe';
+import { PushIntakeService } from './push-intake.service';
+import { QueueStatsService } from './queue-stats.service';
 
 @ApiTags('sync')
 @RequireScopes('sync')
 @ApiBadRequestResponse({ type: ErrorBodyDto })
 @Controller()
 export class QueueController {
-  constructor(private readonly queue: QueueService) {}
+  constructor(
+    private readonly intake: PushIntakeService,
+    private readonly partialSync: PartialSyncService,
+    private readonly stats: QueueStatsService,
+  ) {}
 
   /** Stores a device's queued edits idempotently and applies them (mode process) through the conflict engine. */
   @Post('api/v1/sync/push')
   @HttpCode(200)
-  @ApiBody({ type: PushRequestDto })
+  @ApiBody({ schema: PUSH_REQUEST_OPENAPI_SCHEMA, examples: { push: { value: PUSH_REQUEST_EXAMPLE } } })
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'client_mutation_id reused with a different payload' })
   push(
     @CurrentPrincipal() principal: Principal,
     @Body(PushBodyPipe, RecordFieldsPipe('items.*.data')) body: PushRequest,
     @Meter('push') meter: SyncMeter,
   ): Promise<PushResponseDto> {
-    return this.queue.push(principal, body, meter);
+    return this.intake.push(principal, body, meter);
   }
 
   /** The caller's pending items (its device with X-Device-Id, else its user's devices). */
   @Get('api/v1/sync/queue-status')
   queueStatus(@CurrentPrincipal() principal: Principal): Promise<QueueStatusDto> {
-    return this.queue.queueStatus(principal);
+    return this.stats.queueStatus(principal);
   }
 
   /** Processes the caller's most urgent pending items, at most the batch size of its network. */
@@ -61,12 +58,12 @@ export class QueueController {
     @Body() body: PartialSyncDto,
     @Meter('partial') meter: SyncMeter,
   ): Promise<PartialSyncResponseDto> {
-    return this.queue.partialSync(principal, body, meter);
+    return this.partialSync.partialSync(principal, body, meter);
   }
 
   /** Whether to sync now or wait, from the tenant's queue and its peak hours. */
   @Get('api/v1/sync/optimal-time')
   optimalTime(@CurrentPrincipal() principal: Principal): Promise<OptimalTimeDto> {
-    return this.queue.optimalTime(principal);
+    return this.stats.optimalTime(principal);
   }
 }

@@ -1,16 +1,27 @@
 import { Module } from '@nestjs/common';
 import { ConflictModule } from '../conflict/conflict.module';
 import { SyncModule } from '../sync/sync.module';
+import { BatchProcessorService } from './batch-processor.service';
+import { PartialSyncService } from './partial-sync.service';
+import { PushIntakeService } from './push-intake.service';
+import { QueueDrainService } from './queue-drain.service';
 import { QueueItemRepository } from './queue-item.repository';
 import { QueueStatsService } from './queue-stats.service';
 import { QueueController } from './queue.controller';
 import { QueueScheduler } from './queue.scheduler';
-import { QueueService } from './queue.service';
 
 @Module({
   imports: [ConflictModule, SyncModule],
   controllers: [QueueController],
-  providers: [QueueItemRepository, QueueService, QueueStatsService, QueueScheduler],
-  exports: [QueueService, QueueStatsService],
+  providers: [
+    QueueItemRepository,
+    BatchProcessorService,
+    PushIntakeService,
+    PartialSyncService,
+    QueueStatsService,
+    QueueDrainService,
+    QueueScheduler,
+  ],
+  exports: [QueueStatsService],
 })
 export class QueueModule {}

@@ -6,6 +6,7 @@ import {
   estimateSyncSeconds,
   isPeakHour,
   mutationHash,
+  ownerScope,
   planBatch,
   PlannedItem,
   recommendSyncTime,
@@ -208,5 +209,28 @@ describe('queue rules', () => {
       correctedClientTime({ client_updated_at: new Date('2025-09-28T10:00:00Z'), clock_offset_ms: 60_000 }),
     ).toEqual(new Date('2025-09-28T09:59:00Z'));
     expect(correctedClientTime({ client_updated_at: null, clock_offset_ms: 60_000 })).toBeNull();
+  });
+
+  describe(ownerScope.name, () => {
+    const principal = { tenantId: '7', userId: null, scopes: ['sync' as const], deviceId: null, credentialId: 'k' };
+
+    it('acts on the calling device when it names one', () => {
+      expect(ownerScope({ ...principal, userId: 'u1', deviceId: 'dev-1' })).toEqual({
+        deviceId: 'dev-1',
+        userId: null,
+      });
+    });
+
+    it('acts on every device of the user when the call names no device', () => {
+      expect(ownerScope({ ...principal, userId: 'u1' })).toEqual({ deviceId: null, userId: 'u1' });
+    });
+
+    it('gives an admin credential without a user the whole tenant', () => {
+      expect(ownerScope({ ...principal, scopes: ['admin'] })).toEqual({ deviceId: null, userId: null });
+    });
+
+    it('refuses a device credential without a user that names no device', () => {
+      expect(() => ownerScope(principal)).toThrow('X-Device-Id is required for a credential without a user');
+    });
   });
 });

@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { isAdmin, Principal } from '../../common/auth/principal';
+import { AppException } from '../../common/errors/app-exception';
 import type { ConflictLogInsert } from '../conflict/conflict-log.repository';
 import { EffectivePolicy, Entry, resolveConflict } from '../conflict/conflict.policy';
 import { recordKey, RecordRow, RecordWrite, RevisionRow } from '../sync/sync-record.repository';
@@ -19,7 +21,8 @@ export interface PlannedItem {
   priority: number;
 }
 
-export type ItemStatus = 'applied' | 'resolved' | 'manual_required' | 'rejected' | 'queued';
+export const ITEM_STATUSES = ['applied', 'resolved', 'manual_required', 'rejected', 'queued'] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 export interface RecordCopy {
   domain: string;
@@ -259,9 +262,17 @@ export function planBatch(
   return plan;
 }
 
+/** Whose items a caller acts on: its device, else its user's devices, else (admin without user) the tenant. */
+export function ownerScope(principal: Principal): { deviceId: string | null; userId: string | null } {
+  if (principal.deviceId) return { deviceId: principal.deviceId, userId: null };
+  if (principal.userId) return { deviceId: null, userId: principal.userId };
+  if (isAdmin(principal)) return { deviceId: null, userId: null };
+  throw AppException.validation('X-Device-Id is required for a credential without a user');
+}
+
 export type ServerLoad = 'low' | 'medium' | 'high';
 
-/** API.md optimal-time rule: > 1000 pending high, > 500 medium (defer only in peak hours), else low. */
+/** Server load from the tenant's queue: > 1000 pending high, > 500 medium (defer only in peak hours), else low. */
 export function recommendSyncTime(
   queueSize: number,
   isPeakHour: boolean,
@@ -272,7 +283,7 @@ export function recommendSyncTime(
 }
 
 /** The hour of an instant in a timezone (0..23). */
-export function hourIn(timezone: string, at: Date): number {
+function hourIn(timezone: string, at: Date): number {
   const hour = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', hourCycle: 'h23' }).format(at);
   return Number(hour);
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { QueueService } from './queue.service';
 import { errorMessage } from '../../common/errors/error-message';
+import { QueueDrainService } from './queue-drain.service';
 
 /** How often the drain applies what devices left pending. */
 export const QUEUE_DRAIN_INTERVAL_MS = 30_000;
@@ -15,7 +15,7 @@ export class QueueScheduler {
   private readonly logger = new Logger(QueueScheduler.name);
   private running = false;
 
-  constructor(private readonly queue: QueueService) {}
+  constructor(private readonly queue: QueueDrainService) {}
 
   @Interval('queue-drain', QUEUE_DRAIN_INTERVAL_MS)
   async drain(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { RecordRow, SyncRecordRepository } from './sync-record.repository';
+import { SyncRecordRepository } from './sync-record.repository';
 
 export interface NewVersion {
   domain: string;
@@ -18,15 +18,6 @@ export interface NewVersion {
 @Injectable()
 export class SyncRecordsService {
   constructor(private readonly records: SyncRecordRepository) {}
-
-  async current(
-    manager: EntityManager,
-    tenantId: string,
-    domain: string,
-    mobileId: string,
-  ): Promise<RecordRow | undefined> {
-    return (await this.records.find(manager, tenantId, [{ domain, mobileId }]))[0];
-  }
 
   /** Locks the record and writes the next version; call inside a transaction (pass its manager). */
   async writeNewVersion(

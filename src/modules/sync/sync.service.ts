@@ -7,7 +7,7 @@ import { isUuid } from '../../common/ids';
 import { CursorCodec } from '../../common/pagination/cursor';
 import type { SyncMeter } from '../../common/metering/sync-meter';
 import { BandwidthService } from '../bandwidth/bandwidth.service';
-import type { ChangeDto, PullBodyDto, PullResponseDto } from './dto/sync.dto';
+import { ChangeDto, PullBodyDto, PullResponseDto } from './dto/sync.dto';
 import { recordKey, RecordRow, SyncRecordRepository } from './sync-record.repository';
 
 const MAX_KNOWN_VERSIONS = 10000;
@@ -15,12 +15,12 @@ const MAX_KNOWN_VERSIONS = 10000;
 const FEED_CURSOR = new CursorCodec('cs1:', [/^\d{1,18}$/]);
 
 /** Opaque keyset cursor over change_seq. */
-export function encodeCursor(changeSeq: string): string {
+function encodeCursor(changeSeq: string): string {
   return FEED_CURSOR.encode([changeSeq]);
 }
 
 /** No cursor (absent, null or empty) starts at the beginning of the feed. */
-export function decodeCursor(cursor: string | null | undefined): string {
+function decodeCursor(cursor: string | null | undefined): string {
   if (cursor === undefined || cursor === null || cursor === '') return '0';
   return FEED_CURSOR.decode(cursor)[0];
 }
@@ -44,7 +44,10 @@ export class SyncService {
     const rows = await this.records.changesAfter(this.db, principal.tenantId, after, domains, limit + 1);
     const page = rows.slice(0, limit);
     meter.items = page.length;
-    const changes = known.size > 0 ? await this.withDeltas(principal.tenantId, page, known, meter) : page.map(toChange);
+    const changes =
+      known.size > 0
+        ? await this.withDeltas(principal.tenantId, page, known, meter)
+        : page.map((row) => ChangeDto.from(row));
     return {
       changes,
       // An empty page still answers a cursor (where it stood), so a client can always send the last one back.
@@ -74,16 +77,11 @@ export class SyncService {
     );
     return page.map((row) => {
       const base = bases.get(recordKey(row.domain, row.mobile_id));
-      if (!base || base.deleted) return toChange(row);
+      if (!base || base.deleted) return ChangeDto.from(row);
       const choice = this.bandwidth.deltaOrFull(base.data, row.data);
-      if (!choice.patch) return toChange(row);
+      if (!choice.patch) return ChangeDto.from(row);
       meter.bytesSavedDelta += choice.savedBytes;
-      const { data: _full, ...change } = toChange(row);
-      return {
-        ...change,
-        base_version: base.version,
-        patch: choice.patch,
-      };
+      return ChangeDto.patch(row, base.version, choice.patch);
     });
   }
 }
@@ -105,15 +103,4 @@ function knownVersions(raw: Record<string, number> | undefined): Map<string, num
     known.set(mobileId.toLowerCase(), version);
   }
   return known;
-}
-
-function toChange(row: RecordRow): ChangeDto {
-  return {
-    domain: row.domain,
-    mobile_id: row.mobile_id,
-    version: row.version,
-    deleted: row.deleted,
-    data: row.deleted ? null : row.data,
-    updated_at: row.updated_at.toISOString(),
-  };
 }

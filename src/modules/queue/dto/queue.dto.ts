@@ -1,27 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { DOMAINS, NETWORK_QUALITIES, PRIORITIES } from '../../../common/domain';
+import { DOMAINS, NETWORK_QUALITIES, PRIORITIES, priorityFromRank } from '../../../common/domain';
 import { UUID_PATTERN } from '../../../common/ids';
+import { AppConfig } from '../../../config/app-config';
+import { ITEM_STATUSES, ItemResult, ItemStatus, PlannedItem } from '../queue.policy';
+import { FromSchema, JsonSchema, toOpenApiSchema } from './json-schema';
 
-export interface PushItem {
-  client_mutation_id: string;
-  domain: string;
-  mobile_id: string;
-  base_version: number;
-  data: Record<string, unknown>;
-  client_updated_at?: string | null;
-  deleted?: boolean;
-  priority?: 'high' | 'medium' | 'low';
-}
-
-export interface PushRequest {
-  items: PushItem[];
-  device_info?: { network_type?: string; app_version?: string; os_version?: string; device_time?: string };
-  mode?: 'process' | 'enqueue';
-}
-
-/** The compiled schema of a push body (validated by ajv; unknown properties rejected). */
-export function pushRequestSchema(maxItems: number): Record<string, unknown> {
+/** The push body, validated by ajv (unknown properties rejected) and documented in OpenAPI from this one object. */
+export function pushRequestSchema(maxItems: number) {
   return {
     type: 'object',
     additionalProperties: false,
@@ -36,14 +22,31 @@ export function pushRequestSchema(maxItems: number): Record<string, unknown> {
           additionalProperties: false,
           required: ['client_mutation_id', 'domain', 'mobile_id', 'base_version', 'data'],
           properties: {
-            client_mutation_id: { type: 'string', minLength: 1, maxLength: 128 },
-            domain: { type: 'string', enum: [...DOMAINS] },
+            client_mutation_id: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 128,
+              description: 'Unique per device; a retry with the same id replays the stored result.',
+            },
+            domain: { type: 'string', enum: DOMAINS },
             mobile_id: { type: 'string', pattern: UUID_PATTERN },
-            base_version: { type: 'integer', minimum: 0, maximum: 2147483646 },
-            data: { type: 'object' },
-            client_updated_at: { type: ['string', 'null'], maxLength: 40 },
-            deleted: { type: 'boolean' },
-            priority: { type: 'string', enum: [...PRIORITIES] },
+            base_version: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 2147483646,
+              description: 'The version the edit started from; 0 for a new record.',
+            },
+            data: {
+              type: 'object',
+              description: 'The whole record as the device has it (at most RECORD_MAX_BYTES of JSON).',
+            },
+            client_updated_at: {
+              type: ['string', 'null'],
+              maxLength: 40,
+              description: 'When the device made the edit: ISO 8601 with an offset.',
+            },
+            deleted: { type: 'boolean', default: false },
+            priority: { type: 'string', enum: PRIORITIES, default: 'medium' },
           },
         },
       },
@@ -54,56 +57,43 @@ export function pushRequestSchema(maxItems: number): Record<string, unknown> {
           network_type: { type: 'string', maxLength: 32 },
           app_version: { type: 'string', maxLength: 64 },
           os_version: { type: 'string', maxLength: 64 },
-          device_time: { type: 'string', maxLength: 40 },
+          device_time: {
+            type: 'string',
+            maxLength: 40,
+            description: "The device's clock when it sent the push: its offset corrects client_updated_at.",
+          },
         },
       },
-      mode: { type: 'string', enum: ['process', 'enqueue'] },
+      mode: { type: 'string', enum: ['process', 'enqueue'], default: 'process' },
     },
-  };
+  } as const satisfies JsonSchema;
 }
 
-export class PushItemDto {
-  /** Unique per device; a retry with the same id replays the stored result. */
-  @ApiProperty({ example: 'm-1', minLength: 1, maxLength: 128 })
-  client_mutation_id!: string;
-  @ApiProperty({ enum: DOMAINS, example: 'task' })
-  domain!: string;
-  @ApiProperty({ format: 'uuid', example: '550e8400-e29b-41d4-a716-446655440000' })
-  mobile_id!: string;
-  /** The version the edit started from; 0 for a new record. */
-  @ApiProperty({ minimum: 0, example: 0 })
-  base_version!: number;
-  /** The whole record as the device has it (at most RECORD_MAX_BYTES of JSON). */
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { jobstatus: 'INPROGRESS' } })
-  data!: Record<string, unknown>;
-  @ApiPropertyOptional({ format: 'date-time', example: '2025-09-28T09:00:00Z', nullable: true })
-  client_updated_at?: string | null;
-  @ApiPropertyOptional({ default: false })
-  deleted?: boolean;
-  @ApiPropertyOptional({ enum: PRIORITIES, default: 'medium' })
-  priority?: 'high' | 'medium' | 'low';
-}
+export type PushRequest = FromSchema<ReturnType<typeof pushRequestSchema>>;
 
-export class DeviceInfoDto {
-  @ApiPropertyOptional({ example: '4g' })
-  network_type?: string;
-  @ApiPropertyOptional({ example: '5.2.0' })
-  app_version?: string;
-  @ApiPropertyOptional({ example: 'Android 14' })
-  os_version?: string;
-  /** The device's clock when it sent the push: its offset corrects client_updated_at. */
-  @ApiPropertyOptional({ format: 'date-time', example: '2025-09-28T09:05:00Z' })
-  device_time?: string;
-}
+/** The documented push body: ajv's schema with PUSH_MAX_ITEMS at its default. */
+export const PUSH_REQUEST_OPENAPI_SCHEMA = toOpenApiSchema(
+  pushRequestSchema(AppConfig.fromEnv({}).get('PUSH_MAX_ITEMS')),
+);
 
-export class PushRequestDto {
-  @ApiProperty({ type: [PushItemDto], minItems: 1, maxItems: 1000 })
-  items!: PushItemDto[];
-  @ApiPropertyOptional({ type: DeviceInfoDto })
-  device_info?: DeviceInfoDto;
-  @ApiPropertyOptional({ enum: ['process', 'enqueue'], default: 'process' })
-  mode?: 'process' | 'enqueue';
-}
+export const PUSH_REQUEST_EXAMPLE: PushRequest = {
+  items: [
+    {
+      client_mutation_id: 'm-1',
+      domain: 'task',
+      mobile_id: '550e8400-e29b-41d4-a716-446655440000',
+      base_version: 0,
+      data: { jobstatus: 'INPROGRESS' },
+      client_updated_at: '2025-09-28T09:00:00Z',
+    },
+  ],
+  device_info: {
+    network_type: '4g',
+    app_version: '5.2.0',
+    os_version: 'Android 14',
+    device_time: '2025-09-28T09:05:00Z',
+  },
+};
 
 export class RecordCopyDto {
   domain!: string;
@@ -124,8 +114,8 @@ export class PushResultDto {
   client_mutation_id!: string;
   mobile_id!: string;
   domain!: string;
-  @ApiProperty({ enum: ['applied', 'resolved', 'manual_required', 'rejected', 'queued'] })
-  status!: 'applied' | 'resolved' | 'manual_required' | 'rejected' | 'queued';
+  @ApiProperty({ enum: ITEM_STATUSES })
+  status!: ItemStatus;
   @ApiProperty({ nullable: true, type: 'integer' })
   server_version!: number | null;
   @ApiProperty({ enum: ['client', 'server', 'merged', 'none'], nullable: true })
@@ -139,6 +129,10 @@ export class PushResultDto {
   error!: ItemErrorDto | null;
   /** True when this is the stored result of an earlier identical push. */
   replayed?: boolean;
+
+  static from(result: ItemResult, replayed = false): PushResultDto {
+    return replayed ? { ...result, replayed } : result;
+  }
 }
 
 export class PushResponseDto {
@@ -173,10 +167,22 @@ export class SyncedItemDto {
   domain!: string;
   @ApiProperty({ enum: PRIORITIES })
   priority!: string;
-  @ApiProperty({ enum: ['applied', 'resolved', 'manual_required', 'rejected', 'queued'] })
-  status!: string;
+  @ApiProperty({ enum: ITEM_STATUSES })
+  status!: ItemStatus;
   @ApiProperty({ nullable: true, type: 'integer' })
   server_version!: number | null;
+
+  static from(item: PlannedItem, result: ItemResult | undefined): SyncedItemDto {
+    return {
+      id: item.id,
+      client_mutation_id: item.client_mutation_id,
+      mobile_id: item.mobile_id,
+      domain: item.domain,
+      priority: priorityFromRank(item.priority),
+      status: result?.status ?? 'queued',
+      server_version: result?.server_version ?? null,
+    };
+  }
 }
 
 export class PartialSyncResponseDto {

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { NETWORK_QUALITIES } from '../../../common/domain';
+import type { RecordRow } from '../sync-record.repository';
 
 const DOMAIN_LIST = /^(journal|attendance|task|ticket|work_order)(,(journal|attendance|task|ticket|work_order))*$/;
 
@@ -67,6 +68,23 @@ export class ChangeDto {
   @ApiPropertyOptional({ type: 'array', items: { type: 'object', additionalProperties: true } })
   patch?: Array<Record<string, unknown>>;
   updated_at!: string;
+
+  static from(row: RecordRow): ChangeDto {
+    return {
+      domain: row.domain,
+      mobile_id: row.mobile_id,
+      version: row.version,
+      deleted: row.deleted,
+      data: row.deleted ? null : row.data,
+      updated_at: row.updated_at.toISOString(),
+    };
+  }
+
+  /** The change as a patch from a version the device holds, in place of the full data. */
+  static patch(row: RecordRow, baseVersion: number, patch: Array<Record<string, unknown>>): ChangeDto {
+    const { data: _full, ...change } = ChangeDto.from(row);
+    return { ...change, base_version: baseVersion, patch };
+  }
 }
 
 export class PullResponseDto {
