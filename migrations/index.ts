@@ -3,6 +3,8 @@ import { SyncRecordsQueue1795609471650 } from './1795609471650-SyncRecordsQueue'
 import { Conflict1795609762460 } from './1795609762460-Conflict';
 import { Analytics1795609656390 } from './1795609656390-Analytics';
 import { ClockOffsetBigint1795612674381 } from './1795612674381-ClockOffsetBigint';
+import { SyncScopes1796117121459 } from './1796117121459-SyncScopes';
+import { RecordShapes1796117363825 } from './1796117363825-RecordShapes';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -11,4 +13,6 @@ export const MIGRATIONS: Array<new () => object> = [
   Analytics1795609656390,
   Conflict1795609762460,
   ClockOffsetBigint1795612674381,
+  SyncScopes1796117121459,
+  RecordShapes1796117363825,
 ];

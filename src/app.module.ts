@@ -10,8 +10,10 @@ import { BandwidthModule } from './modules/bandwidth/bandwidth.module';
 import { DashboardModule } from './modules/dashboard/dashboard.module';
 import { HealthModule } from './modules/health/health.module';
 import { NotificationModule } from './modules/notification/notification.module';
+import { ScopeModule } from './modules/scope/scope.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { QueueModule } from './modules/queue/queue.module';
+import { RecordShapeModule } from './modules/record-shape/record-shape.module';
 import { TenantModule } from './modules/tenant/tenant.module';
 
 export interface AppModuleOptions {
@@ -37,6 +39,8 @@ export class AppModule {
         QueueModule,
         AnalyticsModule,
         DashboardModule,
+        ScopeModule,
+        RecordShapeModule,
         ...(config.get('SCHEDULER_ENABLED') ? [ScheduleModule.forRoot()] : []),
       ],
     };

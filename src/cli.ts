@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -10,6 +11,9 @@ import { DeviceHealthService } from './modules/analytics/device-health.service';
 import { ReportService } from './modules/analytics/report.service';
 import { SnapshotService } from './modules/analytics/snapshot.service';
 import { AuthService } from './modules/auth/auth.service';
+import { DirectoryService } from './modules/scope/directory.service';
+import { InvariantService } from './modules/record-shape/invariant.service';
+import { RecordSchemaService, requirePutSchemaRequest } from './modules/record-shape/record-schema.service';
 import { TenantService } from './modules/tenant/tenant.service';
 import { AppException } from './common/errors/app-exception';
 import { errorMessage } from './common/errors/error-message';
@@ -34,6 +38,14 @@ function required(flags: Flags, name: string): string {
 function optional(flags: Flags, name: string): string | undefined {
   const value = flags[name];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** A comma-separated flag (`--member site:58,team:north`) as a list; absent: empty. */
+function list(flags: Flags, name: string): string[] {
+  return (optional(flags, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function wholeNumber(flags: Flags, name: string, fallback: number, min: number, max: number): number {
@@ -115,6 +127,26 @@ export const COMMANDS: Record<string, Command> = {
       print(app!.get(AuthService).issueToken({ tid: tenantId, sub: required(flags, 'user'), scope }, ttl));
     },
   },
+  'user:set': {
+    usage:
+      'user:set --tenant <id> --user <user id> [--name "Display Name"] [--member site:58,team:north] ' +
+      '[--supervisor team:north] [--inactive]  (replaces the memberships)',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      await app!.get(TenantService).findTenant(tenantId);
+      const memberships = [
+        ...list(flags, 'member').map((group) => ({ group, role: 'member' as const })),
+        ...list(flags, 'supervisor').map((group) => ({ group, role: 'supervisor' as const })),
+      ];
+      const user = await app!.get(DirectoryService).putUser(tenantId, required(flags, 'user'), {
+        display_name: optional(flags, 'name'),
+        memberships,
+        active: flags.inactive === true ? false : undefined,
+      });
+      print(JSON.stringify({ ...user, updated_at: user.updated_at.toISOString() }));
+    },
+  },
   'create-sync-snapshot': {
     usage: 'create-sync-snapshot --tenant-id=all|<id> [--hours 1]',
     needsContext: true,
@@ -162,6 +194,39 @@ export const COMMANDS: Record<string, Command> = {
       }
       for (const { tenantId, report } of results) print(`  tenant ${tenantId}: ${JSON.stringify(report)}`);
       print(`conflict reports of the last ${days} days for ${results.length} tenants`);
+    },
+  },
+  'schema:set': {
+    usage: 'schema:set --tenant <id> --domain <domain> --file schema.json  ({"version", "json_schema", "upcast"})',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      const file = required(flags, 'file');
+      let body: unknown;
+      try {
+        body = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new CliError(`--file ${file}: ${errorMessage(error)}`);
+      }
+      await app!.get(TenantService).findTenant(tenantId);
+      const row = await app!
+        .get(RecordSchemaService)
+        .putSchema(tenantId, required(flags, 'domain'), requirePutSchemaRequest(body), 'cli');
+      print(
+        JSON.stringify({ tenant_id: tenantId, domain: row.domain, version: row.version, steps: row.upcast.length }),
+      );
+    },
+  },
+  'invariant:set': {
+    usage: 'invariant:set --tenant <id> --name <invariant> --enabled true|false',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenantId = required(flags, 'tenant');
+      const enabled = required(flags, 'enabled');
+      if (enabled !== 'true' && enabled !== 'false') throw new CliError('--enabled must be true or false');
+      await app!.get(TenantService).findTenant(tenantId);
+      const state = await app!.get(InvariantService).put(tenantId, required(flags, 'name'), enabled === 'true', 'cli');
+      print(JSON.stringify({ tenant_id: tenantId, name: state.name, enabled: state.enabled }));
     },
   },
   'migration:run': {

@@ -6,6 +6,13 @@ import { SyncDeviceHealthEntity } from '../modules/analytics/entities/sync-devic
 import { SyncEventEntity } from '../modules/analytics/entities/sync-event.entity';
 import { SyncReportEntity } from '../modules/analytics/entities/sync-report.entity';
 import { NotificationOutboxEntity } from '../modules/notification/entities/notification-outbox.entity';
+import { DirectoryMembershipEntity } from '../modules/scope/entities/directory-membership.entity';
+import { DirectoryUserEntity } from '../modules/scope/entities/directory-user.entity';
+import { RecordScopeEntity } from '../modules/scope/entities/record-scope.entity';
+import { ScopeChangeEntity } from '../modules/scope/entities/scope-change.entity';
+import { SyncRulesEntity } from '../modules/scope/entities/sync-rules.entity';
+import { InvariantSettingEntity } from '../modules/record-shape/entities/invariant-setting.entity';
+import { RecordSchemaVersionEntity } from '../modules/record-shape/entities/record-schema-version.entity';
 import { SyncQueueItemEntity } from '../modules/queue/entities/sync-queue-item.entity';
 import { SyncRecordRevisionEntity } from '../modules/sync/entities/sync-record-revision.entity';
 import { SyncRecordEntity } from '../modules/sync/entities/sync-record.entity';
@@ -27,4 +34,11 @@ export const ENTITIES = [
   SyncAnalyticsSnapshotEntity,
   SyncAlertEntity,
   SyncReportEntity,
+  DirectoryUserEntity,
+  DirectoryMembershipEntity,
+  SyncRulesEntity,
+  RecordScopeEntity,
+  ScopeChangeEntity,
+  RecordSchemaVersionEntity,
+  InvariantSettingEntity,
 ];

@@ -27,6 +27,38 @@ describe('command line', () => {
     expect(payload).toMatchObject({ tid: tenant_id, sub: 'tech-7', scope: 'sync' });
   });
 
+  it('sets a directory user with its memberships, and deactivates it', async () => {
+    const { tenant_id } = JSON.parse((await run('tenant:create', '--name', 'Directory Co')).out);
+    const set = await run(
+      'user:set',
+      '--tenant',
+      tenant_id,
+      '--user',
+      '4127',
+      '--name',
+      'Anna Rao',
+      '--member',
+      'site:58,team:north',
+      '--supervisor',
+      'team:south',
+    );
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.out)).toMatchObject({
+      user_id: '4127',
+      display_name: 'Anna Rao',
+      active: true,
+      memberships: [
+        { group: 'site:58', role: 'member' },
+        { group: 'team:north', role: 'member' },
+        { group: 'team:south', role: 'supervisor' },
+      ],
+    });
+    const off = await run('user:set', '--tenant', tenant_id, '--user', '4127', '--inactive');
+    expect(JSON.parse(off.out)).toMatchObject({ display_name: 'Anna Rao', active: false, memberships: [] });
+    expect((await run('user:set', '--tenant', tenant_id, '--user', '4127', '--member', 'Site 58')).code).toBe(2);
+    expect((await run('user:set', '--tenant', tenant_id)).out).toBe('error: --user is required');
+  });
+
   it('explains bad input with exit code 2', async () => {
     expect(await run('tenant:create', '--timezone', 'UTC')).toEqual({ code: 2, out: 'error: --name is required' });
     expect((await run('tenant:create', '--name', 'x', '--timezone', 'Nowhere/City')).code).toBe(2);

@@ -1,5 +1,6 @@
 import { Type, ValidationError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
 import { ClassTransformOptions, instanceToPlain, plainToInstance } from 'class-transformer';
+import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
 import { AppException } from '../errors/app-exception';
 
 export interface FieldError {
@@ -30,6 +31,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * not a decorated property at all (unknown properties, which the whitelist then rejects).
  */
 function isFreeForm(metatype: object, key: string): boolean {
+  // An array of nested DTOs declares its element class with @Type: that one is transformed.
+  if (defaultMetadataStorage.findTypeMetadata(metatype as new () => object, key)) return false;
   const type: unknown = Reflect.getMetadata('design:type', (metatype as { prototype: object }).prototype, key);
   return type === undefined || type === Object || type === Array;
 }
@@ -38,7 +41,7 @@ function isFreeForm(metatype: object, key: string): boolean {
  * class-transformer de-duplicates the keys of every object it copies with indexOf, which is quadratic: 150k keys
  * held the event loop for 25 s before any validation ran. Free-form values need no transformation (no DTO here
  * nests classes), so they are handed over as parsed; only the DTO's typed properties go through class-transformer.
- * A nested DTO must be declared with its class as the property type (not an array of it) to be transformed.
+ * Nested DTOs (a class property type, or arrays declared with @Type) are transformed as before.
  */
 export const linearTransformer: TransformerPackage = {
   plainToInstance<T>(metatype: Type<T>, plain: unknown, options?: ClassTransformOptions): T | T[] {

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { Queryable, sql } from '../../database/sql';
+import type { AttendanceCopy } from './attendance-overlap.policy';
+
+export interface PunchWindow {
+  people: string;
+  from_day: string;
+  to_day: string;
+}
+
+/**
+ * Read-only look at sync_record for the attendance invariant. sync_record belongs to the sync module: once its
+ * refactor lands this statement moves into SyncRecordRepository (one owner per table).
+ */
+@Injectable()
+export class AttendanceOverlapRepository {
+  /**
+   * The stored, live attendance rows of the people in `windows` whose punch-in falls on the window's days, except
+   * the records in `exclude` (the batch's own): one statement for a whole batch. Dates are compared as text (the
+   * first ten characters of punchintime), so a malformed stored value is never cast and never fails the batch.
+   */
+  async punchesOf(
+    db: Queryable,
+    tenantId: string,
+    windows: PunchWindow[],
+    exclude: string[],
+  ): Promise<AttendanceCopy[]> {
+    if (windows.length === 0) return [];
+    return sql<AttendanceCopy>(
+      db,
+      `SELECT DISTINCT r.mobile_id,
+              jsonb_build_object('people', r.data->'people', 'punchintime', r.data->'punchintime',
+                                 'punchouttime', r.data->'punchouttime') AS data
+         FROM jsonb_to_recordset($2::jsonb) AS w(people text, from_day text, to_day text)
+         JOIN sync_record r
+           ON r.tenant_id = $1 AND r.domain = 'attendance' AND NOT r.deleted
+          AND r.data->>'people' = w.people
+          AND left(r.data->>'punchintime', 10) BETWEEN w.from_day AND w.to_day
+        WHERE NOT (r.mobile_id = ANY($3::uuid[]))
+        ORDER BY r.mobile_id`,
+      [tenantId, JSON.stringify(windows), exclude],
+    );
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { AttendanceOverlapRepository } from './attendance-overlap.repository';
+import { InvariantSettingRepository } from './invariant-setting.repository';
+import { InvariantController } from './invariant.controller';
+import { InvariantService } from './invariant.service';
+import { RecordSchemaVersionRepository } from './record-schema-version.repository';
+import { RecordSchemaController } from './record-schema.controller';
+import { RecordSchemaService } from './record-schema.service';
+import { RecordShapeCatalog } from './record-shape.catalog';
+import { RecordShapeService } from './record-shape.service';
+import { SchemaValidatorCache } from './schema-validator';
+
+/** Record shapes across app versions (versioned schemas, upcasting) and the domain invariants. */
+@Module({
+  controllers: [RecordSchemaController, InvariantController],
+  providers: [
+    RecordSchemaVersionRepository,
+    InvariantSettingRepository,
+    AttendanceOverlapRepository,
+    { provide: SchemaValidatorCache, useFactory: () => new SchemaValidatorCache() },
+    RecordShapeCatalog,
+    RecordSchemaService,
+    InvariantService,
+    RecordShapeService,
+  ],
+  exports: [RecordShapeService, RecordSchemaService, InvariantService],
+})
+export class RecordShapeModule {}

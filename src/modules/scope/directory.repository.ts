@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { Queryable, sql, sqlOne } from '../../database/sql';
+import type { Membership } from './scope.policy';
+
+export interface DirectoryUserRow {
+  user_id: string;
+  display_name: string | null;
+  active: boolean;
+  updated_at: Date;
+  /** Sorted by group. */
+  memberships: Membership[];
+}
+
+export interface UserMembershipRow extends Membership {
+  user_id: string;
+}
+
+const USER = `u.user_id, u.display_name, u.active, u.updated_at,
+  COALESCE((SELECT jsonb_agg(jsonb_build_object('group', m.group_name, 'role', m.role) ORDER BY m.group_name)
+            FROM directory_membership m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.user_id), '[]') AS memberships`;
+
+/** directory_user with its directory_membership rows: one aggregate, the user and its groups. */
+@Injectable()
+export class DirectoryRepository {
+  /** Serialises changes of one user (the row may not exist yet) until the transaction ends. */
+  async lockUser(db: Queryable, tenantId: string, userId: string): Promise<void> {
+    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('directory:' || $1 || ':' || $2, 0))`, [
+      tenantId,
+      userId,
+    ]);
+  }
+
+  async find(db: Queryable, tenantId: string, userId: string): Promise<DirectoryUserRow | undefined> {
+    return sqlOne<DirectoryUserRow>(
+      db,
+      `SELECT ${USER} FROM directory_user u WHERE u.tenant_id = $1 AND u.user_id = $2`,
+      [tenantId, userId],
+    );
+  }
+
+  /** One keyset page in user_id order, strictly after `afterUserId`. */
+  async list(db: Queryable, tenantId: string, afterUserId: string | null, limit: number): Promise<DirectoryUserRow[]> {
+    return sql<DirectoryUserRow>(
+      db,
+      `SELECT ${USER} FROM directory_user u
+       WHERE u.tenant_id = $1 AND ($2::text IS NULL OR u.user_id > $2)
+       ORDER BY u.user_id LIMIT $3`,
+      [tenantId, afterUserId, limit],
+    );
+  }
+
+  /** Creates or changes the user; an undefined field keeps its value (a new user: no name, active). */
+  async upsert(
+    db: Queryable,
+    tenantId: string,
+    userId: string,
+    displayName: string | null | undefined,
+    active: boolean | undefined,
+  ): Promise<void> {
+    await sql(
+      db,
+      `INSERT INTO directory_user AS u (tenant_id, user_id, display_name, active, updated_at)
+       VALUES ($1, $2, $4, COALESCE($5, true), now())
+       ON CONFLICT ON CONSTRAINT pk_directory_user DO UPDATE SET
+         display_name = CASE WHEN $3::boolean THEN EXCLUDED.display_name ELSE u.display_name END,
+         active = COALESCE($5, u.active), updated_at = now()`,
+      [tenantId, userId, displayName !== undefined, displayName ?? null, active ?? null],
+    );
+  }
+
+  /** Makes the user's memberships exactly these, in one statement. */
+  async replaceMemberships(db: Queryable, tenantId: string, userId: string, memberships: Membership[]): Promise<void> {
+    await sql(
+      db,
+      `WITH wanted AS (SELECT * FROM unnest($3::text[], $4::text[]) AS w(group_name, role)),
+       dropped AS (
+         DELETE FROM directory_membership m
+         WHERE m.tenant_id = $1 AND m.user_id = $2
+           AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.group_name = m.group_name))
+       INSERT INTO directory_membership (tenant_id, user_id, group_name, role)
+       SELECT $1, $2, w.group_name, w.role FROM wanted w
+       ON CONFLICT ON CONSTRAINT pk_directory_membership DO UPDATE SET role = EXCLUDED.role`,
+      [tenantId, userId, memberships.map((m) => m.group), memberships.map((m) => m.role)],
+    );
+  }
+
+  /** Memberships of the active users among these (inactive and unknown users have none). */
+  async activeMemberships(db: Queryable, tenantId: string, userIds: string[]): Promise<UserMembershipRow[]> {
+    if (userIds.length === 0) return [];
+    return sql<UserMembershipRow>(
+      db,
+      `SELECT m.user_id, m.group_name AS "group", m.role
+       FROM directory_membership m
+       JOIN directory_user u ON u.tenant_id = m.tenant_id AND u.user_id = m.user_id AND u.active
+       WHERE m.tenant_id = $1 AND m.user_id = ANY($2::text[])
+       ORDER BY m.user_id, m.group_name`,
+      [tenantId, userIds],
+    );
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { Queryable, sql } from '../../database/sql';
+import type { ChangeReason } from './scope.policy';
+
+export interface StoredKeyRow {
+  domain: string;
+  mobile_id: string;
+  scope_key: string;
+  created_by: string | null;
+}
+
+/** One key of one record version: a log row, and the record_scope row to insert, delete or keep. */
+export interface KeyChangeRow {
+  domain: string;
+  mobile_id: string;
+  scope_key: string;
+  change_seq: string;
+  kind: 'add' | 'remove';
+  reason: ChangeReason;
+  store: 'insert' | 'delete' | 'keep';
+  created_by: string | null;
+}
+
+/** record_scope and scope_change, always written together: the keys a record holds now and each key's log. */
+@Injectable()
+export class ScopeIndexRepository {
+  async storedKeys(
+    db: Queryable,
+    tenantId: string,
+    records: Array<{ domain: string; mobileId: string }>,
+  ): Promise<StoredKeyRow[]> {
+    if (records.length === 0) return [];
+    return sql<StoredKeyRow>(
+      db,
+      `SELECT s.domain, s.mobile_id, s.scope_key, s.created_by
+       FROM record_scope s
+       JOIN unnest($2::text[], $3::uuid[]) AS k(domain, mobile_id) ON s.domain = k.domain AND s.mobile_id = k.mobile_id
+       WHERE s.tenant_id = $1
+       ORDER BY s.domain, s.mobile_id, s.scope_key`,
+      [tenantId, records.map((r) => r.domain), records.map((r) => r.mobileId)],
+    );
+  }
+
+  /** The record_scope rows and the log rows of a whole batch, in one statement. */
+  async writeChanges(db: Queryable, tenantId: string, rows: KeyChangeRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await sql(
+      db,
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb)
+           AS x(domain text, mobile_id uuid, scope_key text, change_seq bigint, kind text, reason text, store text,
+                created_by text)),
+       dropped AS (
+         DELETE FROM record_scope s USING input i
+         WHERE s.tenant_id = $1 AND i.store = 'delete'
+           AND s.domain = i.domain AND s.mobile_id = i.mobile_id AND s.scope_key = i.scope_key),
+       stored AS (
+         INSERT INTO record_scope (tenant_id, domain, mobile_id, scope_key, created_by)
+         SELECT $1, i.domain, i.mobile_id, i.scope_key, i.created_by FROM input i WHERE i.store = 'insert'
+         ON CONFLICT ON CONSTRAINT pk_record_scope DO NOTHING)
+       INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
+       SELECT $1, i.scope_key, i.change_seq, i.domain, i.mobile_id, i.kind, i.reason FROM input i`,
+      [tenantId, JSON.stringify(rows)],
+    );
+  }
+
+  /**
+   * Logs a removal (reason access_revoked) under `notifyKey` for every record that holds one of `lostKeys` and none
+   * of `keptKeys`, each with a fresh change_seq taken under the tenant's feed lock (the lock sync_record writes
+   * take, so the feed's order stays commit order). Returns how many removals were logged.
+   */
+  async logRevocations(
+    db: Queryable,
+    tenantId: string,
+    notifyKey: string,
+    lostKeys: string[],
+    keptKeys: string[],
+  ): Promise<number> {
+    if (lostKeys.length === 0) return 0;
+    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    const rows = await sql<{ n: string }>(
+      db,
+      `WITH lost AS (
+         SELECT DISTINCT s.domain, s.mobile_id FROM record_scope s
+         WHERE s.tenant_id = $1 AND s.scope_key = ANY($3::text[])
+           AND NOT EXISTS (SELECT 1 FROM record_scope k
+                           WHERE k.tenant_id = $1 AND k.domain = s.domain AND k.mobile_id = s.mobile_id
+                             AND k.scope_key = ANY($4::text[]))
+         ORDER BY s.domain, s.mobile_id),
+       logged AS (
+         INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
+         SELECT $1, $2, nextval('sync_change_seq'), lost.domain, lost.mobile_id, 'remove', 'access_revoked' FROM lost
+         RETURNING 1)
+       SELECT count(*)::text AS n FROM logged`,
+      [tenantId, notifyKey, lostKeys, keptKeys],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+}

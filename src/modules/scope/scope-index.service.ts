@@ -1,0 +1,202 @@
+import { Injectable } from '@nestjs/common';
+import type { Domain } from '../../common/domain';
+import type { Queryable } from '../../database/sql';
+import { DirectoryRepository } from './directory.repository';
+import { KeyChangeRow, ScopeIndexRepository } from './scope-index.repository';
+import {
+  keyChanges,
+  lostKeys,
+  Membership,
+  ownerGroupRole,
+  RecordData,
+  recordKeys,
+  recordOwner,
+  userKey,
+} from './scope.policy';
+import type { SyncRules } from './sync-rules.policy';
+
+export interface RecordRef {
+  domain: Domain;
+  mobileId: string;
+}
+
+/** What a record holds in record_scope now. */
+export interface StoredScope {
+  keys: string[];
+  createdBy: string | null;
+}
+
+/** A record version as the push path has it before writing (for the post-image of write checks). */
+export interface VersionInput extends RecordRef {
+  version: number;
+  data: RecordData;
+  deleted: boolean;
+  /** Who writes this version; the creator when it is version 1. */
+  userId: string | null;
+}
+
+/** A record version written in this transaction, with the change_seq sync_record gave it. */
+export interface WrittenVersion extends VersionInput {
+  changeSeq: string;
+}
+
+export interface ScopeWriteSummary {
+  records: number;
+  /** record_scope rows inserted and deleted, scope_change rows appended. */
+  inserted: number;
+  deleted: number;
+  logged: number;
+}
+
+export function refKey(domain: string, mobileId: string): string {
+  return `${domain}:${mobileId.toLowerCase()}`;
+}
+
+/** The latest version of each record in a batch (a batch may carry several versions of one record). */
+function latestOfEach<T extends VersionInput>(versions: readonly T[]): Map<string, T> {
+  const latest = new Map<string, T>();
+  for (const version of versions) {
+    const key = refKey(version.domain, version.mobileId);
+    const current = latest.get(key);
+    if (!current || current.version < version.version) latest.set(key, version);
+  }
+  return latest;
+}
+
+/**
+ * Maintains record_scope and the scope_change log inside the caller's transaction: the keys of every record
+ * version written (push, manual resolve, restore) and the removals a directory change causes.
+ */
+@Injectable()
+export class ScopeIndexService {
+  constructor(
+    private readonly index: ScopeIndexRepository,
+    private readonly directory: DirectoryRepository,
+  ) {}
+
+  /** The keys and creator stored for these records (pre-image of write checks, base of the diff); one statement. */
+  async storedScopes(
+    db: Queryable,
+    tenantId: string,
+    records: readonly RecordRef[],
+  ): Promise<Map<string, StoredScope>> {
+    const stored = new Map<string, StoredScope>();
+    for (const row of await this.index.storedKeys(db, tenantId, [...records])) {
+      const key = refKey(row.domain, row.mobile_id);
+      const scope = stored.get(key) ?? { keys: [], createdBy: row.created_by };
+      scope.keys.push(row.scope_key);
+      scope.createdBy ??= row.created_by;
+      stored.set(key, scope);
+    }
+    return stored;
+  }
+
+  /**
+   * The keys each version would hold under the rules, in input order. The creator is the stored one, else the
+   * author of a version 1 among the input. A tombstone keeps the keys the record holds, so whoever read it receives
+   * the deletion. Owner memberships are read in one statement, only when an owner-group rule needs them.
+   */
+  async keysFor(
+    db: Queryable,
+    tenantId: string,
+    rules: SyncRules,
+    versions: readonly VersionInput[],
+    stored: ReadonlyMap<string, StoredScope>,
+  ): Promise<string[][]> {
+    const creators = new Map<string, string | null>();
+    for (const version of versions) {
+      const key = refKey(version.domain, version.mobileId);
+      if (!creators.has(key)) creators.set(key, stored.get(key)?.createdBy ?? null);
+      if (version.version === 1 && creators.get(key) === null) creators.set(key, version.userId);
+    }
+    const owners = new Set<string>();
+    for (const version of versions) {
+      if (ownerGroupRole(rules, version.domain, version.data) === null) continue;
+      const owner = recordOwner(
+        rules,
+        version.domain,
+        version.data,
+        creators.get(refKey(version.domain, version.mobileId)) ?? null,
+      );
+      if (owner !== null) owners.add(owner);
+    }
+    const memberships = new Map<string, Membership[]>();
+    for (const row of await this.directory.activeMemberships(db, tenantId, [...owners])) {
+      memberships.set(row.user_id, [...(memberships.get(row.user_id) ?? []), { group: row.group, role: row.role }]);
+    }
+    return versions.map((version) => {
+      const key = refKey(version.domain, version.mobileId);
+      const held = stored.get(key)?.keys ?? [];
+      if (version.deleted && held.length > 0) return [...held].sort();
+      const creator = creators.get(key) ?? null;
+      const owner = recordOwner(rules, version.domain, version.data, creator);
+      const ownerMemberships = owner === null ? [] : (memberships.get(owner) ?? []);
+      return recordKeys(rules, version.domain, version.data, { creator, ownerMemberships });
+    });
+  }
+
+  /**
+   * Writes the keys of record versions written in this transaction: record_scope rows replaced and one scope_change
+   * row per key (added, kept or lost) at the version's change_seq. Pass `stored` when the caller already read it
+   * (under the record locks, for the write checks): then this is one statement, else two (plus one when an
+   * owner-group rule needs the owners' memberships).
+   */
+  async writeRecordKeys(
+    db: Queryable,
+    tenantId: string,
+    rules: SyncRules,
+    versions: readonly WrittenVersion[],
+    stored?: ReadonlyMap<string, StoredScope>,
+  ): Promise<ScopeWriteSummary> {
+    const latest = [...latestOfEach(versions).values()];
+    const isLatest = new Set(latest);
+    const before = stored ?? (await this.storedScopes(db, tenantId, latest));
+    const keys = await this.keysFor(db, tenantId, rules, versions, before);
+    const after = new Map<string, string[]>();
+    const creators = new Map<string, string | null>();
+    versions.forEach((version, i) => {
+      const key = refKey(version.domain, version.mobileId);
+      if (isLatest.has(version)) after.set(key, keys[i]);
+      if (version.version === 1) creators.set(key, version.userId);
+    });
+    const rows: KeyChangeRow[] = [];
+    for (const version of latest) {
+      const key = refKey(version.domain, version.mobileId);
+      const old = before.get(key);
+      const createdBy = old?.createdBy ?? creators.get(key) ?? null;
+      for (const change of keyChanges(old ? old.keys : null, after.get(key) ?? [], 'edit')) {
+        rows.push({
+          domain: version.domain,
+          mobile_id: version.mobileId,
+          scope_key: change.key,
+          change_seq: version.changeSeq,
+          kind: change.kind,
+          reason: change.reason,
+          store: change.kind === 'remove' ? 'delete' : change.held ? 'keep' : 'insert',
+          created_by: createdBy,
+        });
+      }
+    }
+    await this.index.writeChanges(db, tenantId, rows);
+    return {
+      records: latest.length,
+      inserted: rows.filter((row) => row.store === 'insert').length,
+      deleted: rows.filter((row) => row.store === 'delete').length,
+      logged: rows.length,
+    };
+  }
+
+  /**
+   * After a directory change of one user in this transaction: logs, under the user's own key, a removal of every
+   * record it could read only through the keys it lost. Returns how many removals were logged.
+   */
+  async revokeUserKeys(
+    db: Queryable,
+    tenantId: string,
+    userId: string,
+    before: readonly string[],
+    after: readonly string[],
+  ): Promise<number> {
+    return this.index.logRevocations(db, tenantId, userKey(userId), lostKeys(before, after), [...after]);
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { DirectoryController } from './directory.controller';
+import { DirectoryRepository } from './directory.repository';
+import { DirectoryService } from './directory.service';
+import { RecordLookupRepository } from './record-lookup.repository';
+import { ScopeExplainService } from './scope-explain.service';
+import { ScopeIndexRepository } from './scope-index.repository';
+import { ScopeIndexService } from './scope-index.service';
+import { SyncRulesController } from './sync-rules.controller';
+import { SyncRulesRepository } from './sync-rules.repository';
+import { SyncRulesService } from './sync-rules.service';
+
+/** Per-user sync scopes: the directory, the rules, the scope keys of records and their log. */
+@Module({
+  controllers: [DirectoryController, SyncRulesController],
+  providers: [
+    DirectoryRepository,
+    SyncRulesRepository,
+    ScopeIndexRepository,
+    RecordLookupRepository,
+    ScopeIndexService,
+    DirectoryService,
+    SyncRulesService,
+    ScopeExplainService,
+  ],
+  exports: [ScopeIndexService, DirectoryService, SyncRulesService],
+})
+export class ScopeModule {}
