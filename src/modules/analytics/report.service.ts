@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { withAdvisoryXactLock } from '../../database/advisory-lock';
-import { ConflictReport, ConflictService } from '../conflict/conflict.service';
+import { ConflictReportService } from '../conflict/conflict-report.service';
+import type { ConflictReportDto } from '../conflict/dto/conflict.dto';
 import { TenantService } from '../tenant/tenant.service';
 import { alignedDays, trailingWindow } from './analytics-window.policy';
 import { ReportRepository } from './report.repository';
@@ -11,7 +12,7 @@ const CONFLICT_REPORT_KIND = 'conflict_weekly';
 
 export interface TenantConflictReport {
   tenantId: string;
-  report: ConflictReport;
+  report: ConflictReportDto;
   /** true: this call saved it in sync_report. */
   stored: boolean;
 }
@@ -22,7 +23,7 @@ export class ReportService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly reports: ReportRepository,
-    private readonly conflicts: ConflictService,
+    private readonly conflicts: ConflictReportService,
     private readonly tenants: TenantService,
   ) {}
 
