@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import type { AppConfig } from '../config/app-config';
+import { pgDriver } from './pg-driver';
 import { PGlitePool } from './pglite-pool';
 
 export function isEmbedded(config: AppConfig): boolean {
@@ -35,6 +36,7 @@ export function dataSourceOptions(
       connectTimeoutMS: 5000,
       applicationName: 'fieldsync',
       extra: { idleTimeoutMillis: 30000 },
+      driver: pgDriver,
     };
   }
   // null keeps the embedded database in memory (tests); undefined stores it in DATA_DIR.

@@ -41,7 +41,8 @@ export async function startServerProcess(env: Record<string, string>, port?: num
   const exited = new Promise<number | string | null>((done) =>
     child.once('exit', (code, signal) => done(code ?? signal)),
   );
-  const deadline = Date.now() + 60_000;
+  // ts-node compiles the whole service at start-up: two processes on a loaded 2-core machine take over a minute.
+  const deadline = Date.now() + 150_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
     try {

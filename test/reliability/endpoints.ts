@@ -75,6 +75,8 @@ const DOMAINS = ['journal', 'attendance', 'task', 'ticket', 'work_order'] as con
 const PRIORITIES = ['high', 'medium', 'low'] as const;
 const NETWORK = ['excellent', 'good', 'fair', 'poor'] as const;
 const INT32 = 2147483646;
+/** Version 1 of a task schema: what the fixture stores, so the PUT example is the idempotent retry of it. */
+const TASK_SCHEMA_V1 = { version: 1, json_schema: { type: 'object', properties: { jobstatus: { type: 'string' } } } };
 
 export const ENDPOINTS: Endpoint[] = [
   // operations
@@ -393,6 +395,88 @@ export const ENDPOINTS: Endpoint[] = [
     query: () => ({ status: 'open' }),
     queryFields: { status: { kind: 'enum', values: ['open', 'resolved'] } },
   },
+  // directory and sync rules
+  {
+    method: 'GET',
+    path: '/api/v1/users',
+    access: 'admin',
+    query: () => ({ limit: '20' }),
+    queryFields: { limit: { kind: 'int', min: 1, max: 500 }, cursor: { kind: 'cursor' } },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/users/{user_id}',
+    access: 'admin',
+    params: { user_id: { value: 'user-1', kind: { kind: 'string', min: 1, max: 128 } } },
+  },
+  {
+    method: 'PUT',
+    path: '/api/v1/users/{user_id}',
+    access: 'admin',
+    mutates: true,
+    params: { user_id: { value: 'user-1', kind: { kind: 'string', min: 1, max: 128 } } },
+    body: () => ({ display_name: 'Technician One', memberships: [{ group: 'site:58', role: 'member' }], active: true }),
+    bodyFields: {
+      display_name: { kind: 'string', min: 1, max: 200 },
+      memberships: { kind: 'array' },
+      'memberships[0]': { kind: 'object' },
+      'memberships[0].role': { kind: 'enum', values: ['member', 'supervisor'] },
+      active: { kind: 'bool' },
+    },
+    closedObjects: ['', 'memberships[0]'],
+  },
+  { method: 'GET', path: '/api/v1/sync-rules', access: 'admin' },
+  {
+    method: 'PUT',
+    path: '/api/v1/sync-rules',
+    access: 'admin',
+    mutates: true,
+    body: () => ({ rules: {} }),
+    bodyFields: { rules: { kind: 'object' } },
+    closedObjects: [''],
+  },
+  { method: 'DELETE', path: '/api/v1/sync-rules', access: 'admin', mutates: true },
+  {
+    method: 'GET',
+    path: '/api/v1/sync-rules/explain',
+    access: 'admin',
+    query: (f) => ({ user_id: f.userId, domain: 'task', mobile_id: f.mobileIds[0] }),
+    queryFields: {
+      user_id: { kind: 'string', min: 1, max: 128 },
+      domain: { kind: 'enum', values: DOMAINS },
+      mobile_id: { kind: 'uuid' },
+    },
+  },
+
+  // record shapes and invariants
+  { method: 'GET', path: '/api/v1/schemas', access: 'admin' },
+  {
+    method: 'GET',
+    path: '/api/v1/schemas/{domain}',
+    access: 'admin',
+    params: { domain: { value: 'task', kind: { kind: 'enum', values: DOMAINS } } },
+  },
+  {
+    method: 'PUT',
+    path: '/api/v1/schemas/{domain}',
+    access: 'admin',
+    mutates: true,
+    params: { domain: { value: 'task', kind: { kind: 'enum', values: DOMAINS } } },
+    body: () => TASK_SCHEMA_V1,
+    bodyFields: { version: { kind: 'int', min: 1, max: INT32 }, json_schema: { kind: 'object' } },
+    closedObjects: [''],
+  },
+  { method: 'GET', path: '/api/v1/invariants', access: 'admin' },
+  {
+    method: 'PUT',
+    path: '/api/v1/invariants/{name}',
+    access: 'admin',
+    mutates: true,
+    params: { name: { value: 'ticket_status', kind: { kind: 'string', min: 1, max: 64 } } },
+    body: () => ({ enabled: true }),
+    bodyFields: { enabled: { kind: 'bool' } },
+    closedObjects: [''],
+  },
 ];
 
 /** `GET /api/v1/conflicts/{id}` → `GET /api/v1/conflicts/{}` (parameter names do not matter). */
@@ -493,6 +577,15 @@ export async function seedTenant(t: TestApp, name: string): Promise<Fixture> {
   const [auto, manual] = third.body.results as Array<{ status: string; conflict_id: string | null }>;
   if (auto.status !== 'resolved' || manual.status !== 'manual_required' || !auto.conflict_id || !manual.conflict_id) {
     throw new Error(`seed conflicts: ${JSON.stringify(third.body.results)}`);
+  }
+  const user = await call(t, 'PUT', `/api/v1/users/${userId}`, {
+    key: tenant.adminKey,
+    body: { display_name: 'Technician One', memberships: [{ group: 'site:58', role: 'member' }] },
+  });
+  if (user.status !== 200) throw new Error(`user: ${user.status} ${JSON.stringify(user.body)}`);
+  const schema = await call(t, 'PUT', '/api/v1/schemas/task', { key: tenant.adminKey, body: TASK_SCHEMA_V1 });
+  if (schema.status !== 200 && schema.status !== 201) {
+    throw new Error(`schema: ${schema.status} ${JSON.stringify(schema.body)}`);
   }
   const key = await call(t, 'POST', '/api/v1/api-keys', {
     key: tenant.adminKey,

@@ -316,10 +316,12 @@ function badRequests(endpoint: Endpoint, f: Fixture): fc.Arbitrary<BadRequest> {
             fc.uuid(),
             fc.constantFrom('x'.repeat(300), '0', '-1', '..', "' OR 1=1 --"),
           )
-        : fc.oneof(
-            fc.string({ minLength: 1, maxLength: 30 }).filter((value) => !DOMAINS.includes(value)),
-            fc.constantFrom('TICKET', 'unknown_domain', 'x'.repeat(300)),
-          );
+        : spec.kind.kind === 'enum'
+          ? fc.oneof(
+              fc.string({ minLength: 1, maxLength: 30 }).filter((value) => !DOMAINS.includes(value)),
+              fc.constantFrom('TICKET', 'unknown_domain', 'x'.repeat(300)),
+            )
+          : badQueryValue(spec.kind).filter((value) => value !== '');
     options.push(
       values
         .filter((value) => typeof spec !== 'string' || value !== f.restorableConflictId)

@@ -42,7 +42,11 @@ function flatObjectJson(keys: number, prefix: string, value: (i: number) => numb
   return `{${members.join(',')}}`;
 }
 
-const BLOCKING_BOUND_MS = 250;
+/**
+ * The target is 250 ms of event-loop blocking (RELIABILITY.md has the figures of quiet runs, printed below). The test
+ * fails at 1 s: the quadratic code blocked for 63–231 s, and a loaded 2-core machine stretches a 200 ms walk past 250.
+ */
+const BLOCKING_BOUND_MS = 1000;
 
 describe('hardening (issue 14)', () => {
   let t: TestApp;

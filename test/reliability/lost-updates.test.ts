@@ -19,7 +19,7 @@ describeWithPostgres('no lost update: 24 devices, two app processes, one databas
       DB_POOL_SIZE: '8',
     };
     servers = await Promise.all([startServerProcess(env), startServerProcess(env)]);
-  }, 120_000);
+  }, 330_000);
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.stop()));
     await setup.close();
