@@ -224,7 +224,7 @@ const spec = {
     parse: integer(0),
   },
   STREAM_MAX_CONNECTIONS: {
-    description: 'Most open change streams per replica (503 beyond)',
+    description: 'Most open change streams (and waiting long polls) per replica (503 beyond)',
     default: '5000',
     parse: integer(0, 1_000_000),
   },

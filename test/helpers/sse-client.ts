@@ -6,6 +6,8 @@ export interface SseEvent {
   id?: string;
   retry?: number;
   data: any;
+  /** process.hrtime in ms when the event arrived. */
+  at: number;
 }
 
 export interface SseClient {
@@ -84,6 +86,7 @@ export function openStream(url: string, headers: Record<string, string>): Promis
             id: fields.id,
             retry,
             data: fields.data !== undefined ? JSON.parse(fields.data) : undefined,
+            at: Number(process.hrtime.bigint()) / 1e6,
           });
           for (const waiter of [...waiters]) waiter();
         }

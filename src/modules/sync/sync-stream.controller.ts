@@ -16,8 +16,8 @@ import { StreamQueryDto } from './dto/sync.dto';
 import { SyncLiveService } from './sync-live.service';
 
 const EXAMPLE =
-  'retry: 3000\n\nevent: changes\nid: cs1:42\ndata: {"changes":[{"domain":"task","mobile_id":"…","version":2,' +
-  '"deleted":false,"data":{"status":"done"},"updated_at":"2025-09-28T10:00:00.000Z"}],"next_cursor":"cs1:42",' +
+  'retry: 3000\n\nevent: changes\nid: Y3MxOjQy\ndata: {"changes":[{"domain":"task","mobile_id":"…","version":2,' +
+  '"deleted":false,"data":{"status":"done"},"updated_at":"2025-09-28T10:00:00.000Z"}],"next_cursor":"Y3MxOjQy",' +
   '"has_more":false}\n\nevent: heartbeat\ndata: {}\n\n';
 
 @ApiTags('sync')
