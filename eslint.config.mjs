@@ -10,6 +10,7 @@ export default tseslint.config(
       '.data/',
       'public/vendor/',
       '.openapi-check-*/',
+      'clients/generated/',
       'eslint.config.mjs',
       '**/*.js',
       '!public/**/*.js',

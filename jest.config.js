@@ -60,6 +60,7 @@ module.exports = {
     { ...database, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...database, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
     { ...database, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'] },
+    { ...database, displayName: 'clients', testMatch: ['<rootDir>/test/clients/**/*.test.ts'] },
   ],
   testTimeout: 60000,
 };
