@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       }
       case 'gc':
         (globalThis as { gc?: () => void }).gc?.();
-        return true;
+        return process.memoryUsage();
       case 'close':
         await app.close();
         setImmediate(() => process.exit(0));

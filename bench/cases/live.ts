@@ -94,20 +94,22 @@ export const liveCase: BenchCase = {
     await listener.query('LISTEN fieldsync_changes');
 
     const perStream: number[] = [];
+    const heapPerStream: number[] = [];
     const without: number[] = [];
     const withStreams: number[] = [];
     const p95s: number[] = [];
     const loads: string[] = [];
     try {
       for (let run = 0; run < RUNS; run++) {
-        without.push(await pushFor(ctx, busy, seconds));
-        await ctx.app.gc();
-        const before = rssOf(ctx.app.pid) ?? 0;
+        // Memory first, on a quiet process: RSS and JS heap after a full collection, before and after the streams.
+        await new Promise((done) => setTimeout(done, 2000));
+        const before = await ctx.app.gc();
+        const rssBefore = rssOf(ctx.app.pid) ?? before.rss;
         const idle = await openIdleStreams(ctx, idleTokens);
         await new Promise((done) => setTimeout(done, 1000));
-        await ctx.app.gc();
-        const after = rssOf(ctx.app.pid) ?? 0;
-        perStream.push((after - before) / IDLE_STREAMS / 1024);
+        const after = await ctx.app.gc();
+        perStream.push(((rssOf(ctx.app.pid) ?? after.rss) - rssBefore) / IDLE_STREAMS / 1024);
+        heapPerStream.push((after.heapUsed + after.external - before.heapUsed - before.external) / IDLE_STREAMS / 1024);
 
         const watcher = await openStream(`${ctx.app.url}/api/v1/sync/changes/stream?limit=1000`, {
           authorization: `Bearer ${watcherToken}`,
@@ -131,13 +133,14 @@ export const liveCase: BenchCase = {
         for (const event of watcher.events.splice(0)) onEvent(event);
         p95s.push(percentile(latencies, 95));
         loads.push(loadavg()[0].toFixed(2));
-        ctx.log(
-          `live run ${run + 1}: ${round(perStream[run], 1)} KB/stream, p95 ${round(p95s[run], 1)} ms over ` +
-            `${latencies.length} commits, push ${round(without[run], 0)} -> ${round(withStreams[run], 0)} items/s`,
-        );
         watcher.close();
         for (const stream of idle) stream.close();
         await new Promise((done) => setTimeout(done, 1000));
+        without.push(await pushFor(ctx, busy, seconds));
+        ctx.log(
+          `live run ${run + 1}: RSS ${round(perStream[run], 1)} / heap ${round(heapPerStream[run], 1)} KB per stream, p95 ${round(p95s[run], 1)} ms over ` +
+            `${latencies.length} commits, push with streams ${round(withStreams[run], 0)}, without ${round(without[run], 0)} items/s`,
+        );
       }
     } finally {
       await listener.end();
@@ -147,6 +150,7 @@ export const liveCase: BenchCase = {
     const ratio = median(withStreams) / median(without);
     result.metrics.push(
       { name: 'memory per idle stream (RSS delta / 2000)', value: round(kb, 1), unit: 'KB' },
+      { name: 'JS heap + external per idle stream', value: round(median(heapPerStream), 1), unit: 'KB' },
       { name: 'commit-to-event p95 at a subscribed client, 8 devices pushing', value: round(p95, 1), unit: 'ms' },
       { name: 'push without streams', value: round(median(without), 0), unit: 'items/s' },
       { name: 'push with 2,000 streams open', value: round(median(withStreams), 0), unit: 'items/s' },
@@ -157,7 +161,8 @@ export const liveCase: BenchCase = {
       { name: 'push throughput with / without streams (target >= 0.9)', value: round(ratio, 2), min: 0.9 },
     );
     result.notes.push(
-      `medians of ${RUNS} runs (per run: ${perStream.map((v) => round(v, 1)).join(' / ')} KB, ` +
+      `medians of ${RUNS} runs (per run: RSS ${perStream.map((v) => round(v, 1)).join(' / ')} KB, JS heap + ` +
+        `external ${heapPerStream.map((v) => round(v, 1)).join(' / ')} KB per stream, ` +
         `p95 ${p95s.map((v) => round(v, 1)).join(' / ')} ms, push ${without.map((v) => round(v, 0)).join(' / ')} ` +
         `vs ${withStreams.map((v) => round(v, 0)).join(' / ')} items/s); 1-min load after each run ${loads.join(' / ')}`,
       `the idle streams belong to ${IDLE_TENANTS} other tenants (identity encoding); the pushes go to one more ` +

@@ -73,9 +73,9 @@ export class AppServer {
     return this.call<string>({ op: 'token', tenantId, userId, scope });
   }
 
-  /** A full garbage collection in the app, so RSS deltas measure live memory. */
-  gc(): Promise<void> {
-    return this.call<void>({ op: 'gc' });
+  /** A full garbage collection in the app, then its memory figures (bytes). */
+  gc(): Promise<{ rss: number; heapUsed: number; external: number }> {
+    return this.call({ op: 'gc' });
   }
 
   async close(): Promise<void> {
