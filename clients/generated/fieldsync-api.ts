@@ -293,7 +293,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The conflict log, newest first, with keyset pagination. */
+        /** The conflict log, newest first, with keyset pagination; `awaiting_review=true` lists the review queue. */
         get: operations["ConflictController_list"];
         put?: never;
         post?: never;
@@ -1075,9 +1075,6 @@ export interface components {
             resolution_result: "resolved" | "manual_required" | "failed";
             /** @enum {string} */
             winning_version: "client" | "server" | "merged" | "none";
-            merge_details: {
-                [key: string]: unknown;
-            };
             server_entry: {
                 [key: string]: unknown;
             };
@@ -1103,6 +1100,8 @@ export interface components {
             base_version: number | null;
             /** @description The policy applied (`most_recent_wins (client)`, `manual`, ...). */
             resolution_strategy: string;
+            /** @description Which fields conflicted and which side each came from; the fields a reviewer decides are conflicting_fields. */
+            merge_details: components["schemas"]["MergeDetailsDto"];
             queue_item_id: string | null;
             client_mutation_id: string | null;
             /** @description `policy` for automatic resolutions, the reviewer's user id (or `admin`) for manual ones. */
@@ -1136,9 +1135,6 @@ export interface components {
             resolution_result: "resolved" | "manual_required" | "failed";
             /** @enum {string} */
             winning_version: "client" | "server" | "merged" | "none";
-            merge_details: {
-                [key: string]: unknown;
-            };
             server_entry: {
                 [key: string]: unknown;
             };
@@ -1164,6 +1160,8 @@ export interface components {
             base_version: number | null;
             /** @description The policy applied (`most_recent_wins (client)`, `manual`, ...). */
             resolution_strategy: string;
+            /** @description Which fields conflicted and which side each came from; the fields a reviewer decides are conflicting_fields. */
+            merge_details: components["schemas"]["MergeDetailsDto"];
             queue_item_id: string | null;
             client_mutation_id: string | null;
             /** @description `policy` for automatic resolutions, the reviewer's user id (or `admin`) for manual ones. */
@@ -2887,6 +2885,8 @@ export interface operations {
             query?: {
                 result?: "resolved" | "manual_required" | "failed";
                 domain?: string;
+                /** @description true: only manual_required conflicts nobody has resolved yet (the review queue); false: all the others. */
+                awaiting_review?: boolean;
                 /** @description Only conflicts logged at or after this instant (ISO 8601 with offset). */
                 since?: string;
                 /** @description next_cursor of the previous page. */
