@@ -40,6 +40,9 @@ async function main(): Promise<void> {
         }
         return total;
       }
+      case 'gc':
+        (globalThis as { gc?: () => void }).gc?.();
+        return process.memoryUsage();
       case 'close':
         await app.close();
         setImmediate(() => process.exit(0));

@@ -2,9 +2,18 @@ import type { BenchCase } from '../lib/types';
 import { analyticsCase } from './analytics';
 import { compressionCase } from './compression';
 import { httpOverheadCase } from './http-overhead';
+import { liveCase } from './live';
 import { pullCase } from './pull';
 import { pushCase } from './push';
 import { queueCase } from './queue';
 
 /** Every case, in run order. A case is one module exporting a BenchCase. */
-export const CASES: BenchCase[] = [pushCase, pullCase, queueCase, analyticsCase, compressionCase, httpOverheadCase];
+export const CASES: BenchCase[] = [
+  pushCase,
+  pullCase,
+  queueCase,
+  analyticsCase,
+  compressionCase,
+  httpOverheadCase,
+  liveCase,
+];

@@ -1,3 +1,4 @@
+export { watchChanges, type ChangeStreamOptions } from './change-stream';
 export { createFieldsyncClient, type FieldsyncClient, type FieldsyncClientOptions } from './client';
 export { FieldsyncHttpError, ResyncRequiredError } from './errors';
 export { canonicalJson, mutationId } from './mutation-id';

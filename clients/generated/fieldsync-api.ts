@@ -164,11 +164,36 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's changes feed after a cursor (keyset over the change sequence; tombstones included). */
+        /**
+         * The tenant's changes feed after a cursor (keyset over the change sequence; tombstones included); with wait=N an
+         *     empty page is held up to N seconds until a change commits.
+         */
         get: operations["SyncController_pull"];
         put?: never;
         /** The same feed; with known_versions and delta: true, changes come as RFC 6902 patches when smaller. */
         post: operations["SyncController_pullWithBody"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync/changes/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-Sent Events: `event: changes` carries a pull page (its `id:` is the page's next_cursor) whenever the
+         *     caller's feed changes, `event: heartbeat` keeps the connection alive, `event: shutdown` with a `retry:` hint
+         *     precedes a server restart. Reconnect with `Last-Event-ID` (or `cursor`) to resume with nothing missed. Gzip
+         *     when accepted (flushed per event), identity otherwise.
+         */
+        get: operations["SyncStreamController_stream"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -912,6 +937,8 @@ export interface components {
             limit: number;
             /** @description Comma-separated domains, e.g. task,ticket. */
             domains?: string;
+            /** @description Long poll: when the page would be empty, wait up to this many seconds (at most 60) for a change. */
+            wait?: number;
         };
         ConflictPolicyDto: {
             /**
@@ -2312,6 +2339,8 @@ export interface operations {
                 limit?: number;
                 /** @description Comma-separated domains, e.g. task,ticket. */
                 domains?: string;
+                /** @description Long poll: when the page would be empty, wait up to this many seconds (at most 60) for a change. */
+                wait?: number;
             };
             header?: {
                 /** @description Device id (1..128 chars) for device calls */
@@ -2424,6 +2453,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SyncStreamController_stream: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
+                cursor?: string | null;
+                limit?: number;
+                /** @description Comma-separated domains, e.g. task,ticket. */
+                domains?: string;
+            };
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+                /** @description The last id received; resumes after it */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless text/event-stream of changes and heartbeat events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 3000
+                     *
+                     *     event: changes
+                     *     id: Y3MxOjQy
+                     *     data: {"changes":[{"domain":"task","mobile_id":"…","version":2,"deleted":false,"data":{"status":"done"},"updated_at":"2025-09-28T10:00:00.000Z"}],"next_cursor":"Y3MxOjQy","has_more":false}
+                     *
+                     *     event: heartbeat
+                     *     data: {}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid cursor or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Replica at STREAM_MAX_CONNECTIONS, or database down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBodyDto"];
                 };
             };
         };

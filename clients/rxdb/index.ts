@@ -1,5 +1,6 @@
 import type { RxCollection, RxReplicationWriteToMasterRow, WithDeleted } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
+import { Subject } from 'rxjs';
 import {
   canonicalJson,
   isoInstant,
@@ -7,6 +8,7 @@ import {
   pullPage,
   pushEdits,
   ResyncRequiredError,
+  watchChanges,
   type DeviceInfo,
   type Domain,
   type FieldsyncClient,
@@ -47,6 +49,8 @@ export interface FieldsyncRxdbOptions<T> {
   replicationIdentifier?: string;
   batchSize?: number;
   live?: boolean;
+  /** With live: follow the server's change stream as `pull.stream$` (default true); false polls only on reSync(). */
+  stream?: boolean;
   retryTime?: number;
   waitForLeadership?: boolean;
   deviceInfo?: DeviceInfo;
@@ -67,6 +71,7 @@ export function fieldsyncHandlers<T>(options: FieldsyncRxdbOptions<T>) {
   const updatedAtField = options.updatedAtField ?? 'updated_at';
   const shadow = options.shadow ?? memoryShadowStore();
   const internal = new Set([primary, versionField, '_deleted', '_meta', '_rev', '_attachments']);
+  let lastCursor: string | null = null;
 
   const dataOf = (doc: Doc): Record<string, unknown> =>
     Object.fromEntries(Object.entries(doc).filter(([key]) => !internal.has(key)));
@@ -117,6 +122,7 @@ export function fieldsyncHandlers<T>(options: FieldsyncRxdbOptions<T>) {
     }
     await shadow.set(copies);
     await shadow.delete(gone);
+    lastCursor = cursor;
     return { documents, checkpoint: { cursor } };
   }
 
@@ -152,20 +158,36 @@ export function fieldsyncHandlers<T>(options: FieldsyncRxdbOptions<T>) {
     return masters;
   }
 
-  return { pull, push };
+  return { pull, push, cursor: () => lastCursor };
 }
 
 /** Starts an RxDB replication of `collection` with fieldsync. */
 export function replicateFieldsync<T>(options: FieldsyncRxdbOptions<T>): RxReplicationState<T, FieldsyncCheckpoint> {
   const handlers = fieldsyncHandlers(options);
   const batchSize = options.batchSize ?? 100;
-  return replicateRxCollection<T, FieldsyncCheckpoint>({
+  const live = options.live ?? true;
+  // Each stream event only says "pull now": RxDB then runs the pull handler from its checkpoint (deltas included).
+  const stream$ = live && options.stream !== false ? new Subject<'RESYNC'>() : undefined;
+  const state = replicateRxCollection<T, FieldsyncCheckpoint>({
     collection: options.collection,
     replicationIdentifier: options.replicationIdentifier ?? `fieldsync-${options.domain}`,
-    live: options.live ?? true,
+    live,
     retryTime: options.retryTime ?? 5000,
     waitForLeadership: options.waitForLeadership ?? false,
-    pull: { handler: handlers.pull, batchSize },
+    pull: { handler: handlers.pull, batchSize, ...(stream$ ? { stream$: stream$.asObservable() } : {}) },
     push: { handler: handlers.push, batchSize },
   });
+  if (stream$) {
+    const stop = watchChanges(options.client, {
+      domains: [options.domain],
+      cursor: handlers.cursor,
+      retryMs: options.retryTime,
+      onChange: () => stream$.next('RESYNC'),
+    });
+    state.onCancel.push(() => {
+      stop();
+      stream$.complete();
+    });
+  }
+  return state;
 }

@@ -114,6 +114,11 @@ const spec = {
     default: undefined,
     parse: databaseUrl,
   },
+  DATABASE_DIRECT_URL: {
+    description: 'Direct PostgreSQL URL for the LISTEN connection when DATABASE_URL goes through PgBouncer',
+    default: undefined,
+    parse: databaseUrl,
+  },
   DATA_DIR: { description: 'Folder of the embedded database', default: './.data', parse: (raw: string) => raw },
   DB_POOL_SIZE: { description: 'PostgreSQL connection pool size', default: '10', parse: integer(1, 200) },
   JWT_SECRET: {
@@ -217,6 +222,22 @@ const spec = {
     description: 'Alert when more devices than this score below 50',
     default: '10',
     parse: integer(0),
+  },
+  STREAM_MAX_CONNECTIONS: {
+    description: 'Most open change streams (and waiting long polls) per replica (503 beyond)',
+    default: '5000',
+    parse: integer(0, 1_000_000),
+  },
+  STREAM_HEARTBEAT_MS: { description: 'Interval of the change stream heartbeat', default: '25000', parse: integer(10) },
+  STREAM_RETRY_MS: {
+    description: 'Reconnect delay a change stream suggests to clients (retry:)',
+    default: '3000',
+    parse: integer(0),
+  },
+  STREAM_MAX_BUFFERED_BYTES: {
+    description: 'Unsent bytes of one change stream beyond which the slow reader is cut off',
+    default: '4194304',
+    parse: integer(1024),
   },
   LOG_LEVEL: { description: 'Log level (JSON lines on stdout)', default: 'info', parse: logLevel },
 } satisfies Record<string, VariableSpec<unknown>>;

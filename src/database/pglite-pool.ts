@@ -124,6 +124,27 @@ export class PGlitePool extends EventEmitter {
     );
   }
 
+  /** LISTENs on the one session: PGlite calls back with each payload when the notifying transaction commits. */
+  listen(channel: string, callback: (payload: string) => void): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.connect((error, _client, release) => {
+        if (error || !release) return reject(error ?? new Error('no connection'));
+        this.db
+          .then((db) => db.listen(channel, callback))
+          .then(
+            () => {
+              release();
+              resolve();
+            },
+            (listenError: Error) => {
+              release();
+              reject(listenError);
+            },
+          );
+      }),
+    );
+  }
+
   end(callback?: (error: Error | null) => void): Promise<void> {
     const closing = this.holder.then(() => this.db).then((db) => db.close());
     if (callback)

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable, sql } from '../../database/sql';
+import { announceChange } from '../live/change-signal';
 
 export interface RecordKey {
   domain: string;
@@ -152,7 +153,7 @@ export class SyncRecordRepository {
       if (!current || current.version < write.version) latest.set(key, write);
     }
     await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
-    return sql<WrittenRecord>(
+    const written = await sql<WrittenRecord>(
       db,
       `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, deleted, change_seq, client_updated_at,
                                 updated_at, updated_by_user, updated_by_device)
@@ -171,6 +172,10 @@ export class SyncRecordRepository {
        RETURNING domain, mobile_id, version, change_seq`,
       [tenantId, JSON.stringify([...latest.values()].map(toRow))],
     );
+    // Delivered to every replica's listeners when this transaction commits (in change order, like the feed).
+    const changeSeq = written.reduce((max, row) => (BigInt(row.change_seq) > BigInt(max) ? row.change_seq : max), '0');
+    await announceChange(db, { tenantId, changeSeq });
+    return written;
   }
 
   /** One page of the tenant's changes feed after a change_seq, in order. */

@@ -6,16 +6,19 @@ import { CompressResponse } from '../../common/http/compress-response.decorator'
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { Meter, SyncMeter } from '../../common/metering/sync-meter';
 import { PullBodyDto, PullQueryDto, PullResponseDto } from './dto/sync.dto';
-import { SyncService } from './sync.service';
+import { SyncLiveService } from './sync-live.service';
 
 @ApiTags('sync')
 @RequireScopes('sync')
 @ApiBadRequestResponse({ type: ErrorBodyDto })
 @Controller('api/v1/sync/pull')
 export class SyncController {
-  constructor(private readonly sync: SyncService) {}
+  constructor(private readonly sync: SyncLiveService) {}
 
-  /** The tenant's changes feed after a cursor (keyset over the change sequence; tombstones included). */
+  /**
+   * The tenant's changes feed after a cursor (keyset over the change sequence; tombstones included); with wait=N an
+   * empty page is held up to N seconds until a change commits.
+   */
   @Get()
   @CompressResponse()
   pull(

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { NETWORK_QUALITIES } from '../../../common/domain';
@@ -36,7 +36,20 @@ export class PullQueryDto {
   @IsIn(NETWORK_QUALITIES)
   @ApiPropertyOptional({ enum: NETWORK_QUALITIES })
   network_quality?: string;
+
+  /** Long poll: when the page would be empty, wait up to this many seconds (at most 60) for a change. */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
+  @IsInt()
+  @Min(0)
+  @Max(60)
+  wait?: number;
 }
+
+/** The stream's query: where to start (Last-Event-ID wins over cursor), page size and domains. */
+export class StreamQueryDto extends PickType(PullQueryDto, ['cursor', 'limit', 'domains'] as const) {}
 
 export class PullBodyDto extends PullQueryDto {
   /** Versions the device already holds, by mobile_id: changes come as RFC 6902 patches from them when smaller. */

@@ -1,0 +1,32 @@
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { PGlitePool } from '../../database/pglite-pool';
+import { ChangeHub } from './change-hub';
+import { EmbeddedChangeListener } from './embedded-change-listener';
+import { ChangeListener, PgChangeListener } from './pg-change-listener';
+
+/** Starts this replica's one source of change signals: the LISTEN session, or the embedded database's own. */
+@Injectable()
+export class ChangeListenerService implements OnModuleInit, OnApplicationShutdown {
+  private listener: ChangeListener | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly hub: ChangeHub,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const pool = (this.db.driver as unknown as { master?: unknown }).master;
+    const url = this.config.get('DATABASE_DIRECT_URL') ?? this.config.get('DATABASE_URL');
+    if (pool instanceof PGlitePool) this.listener = new EmbeddedChangeListener(pool, this.hub);
+    else if (url !== undefined) this.listener = new PgChangeListener(url, this.hub);
+    await this.listener?.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.listener?.stop();
+  }
+}
