@@ -17,6 +17,8 @@ import { SyncQueueItemEntity } from '../modules/queue/entities/sync-queue-item.e
 import { SyncRecordRevisionEntity } from '../modules/sync/entities/sync-record-revision.entity';
 import { SyncRecordEntity } from '../modules/sync/entities/sync-record.entity';
 import { ApiKeyEntity } from '../modules/tenant/entities/api-key.entity';
+import { SyncDeviceCursorEntity } from '../modules/sync/entities/sync-device-cursor.entity';
+import { SyncPurgeHorizonEntity } from '../modules/sync/entities/sync-purge-horizon.entity';
 import { TenantEntity } from '../modules/tenant/entities/tenant.entity';
 
 /** Every TypeORM entity, listed once for the Nest module and the migration CLI. */
@@ -25,6 +27,8 @@ export const ENTITIES = [
   ApiKeyEntity,
   SyncRecordEntity,
   SyncRecordRevisionEntity,
+  SyncDeviceCursorEntity,
+  SyncPurgeHorizonEntity,
   SyncQueueItemEntity,
   NotificationOutboxEntity,
   ConflictPolicyEntity,

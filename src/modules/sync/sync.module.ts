@@ -1,14 +1,31 @@
 import { Module } from '@nestjs/common';
 import { BandwidthModule } from '../bandwidth/bandwidth.module';
+import { SyncDeviceCursorRepository } from './sync-device-cursor.repository';
+import { SyncHistoryRepository } from './sync-history.repository';
+import { SyncPositionService } from './sync-position.service';
+import { SyncPurgeService } from './sync-purge.service';
 import { SyncRecordRepository } from './sync-record.repository';
 import { SyncRecordsService } from './sync-records.service';
+import { SyncSnapshotController } from './sync-snapshot.controller';
+import { SyncSnapshotRepository } from './sync-snapshot.repository';
+import { SyncSnapshotService } from './sync-snapshot.service';
 import { SyncController } from './sync.controller';
 import { SyncService } from './sync.service';
 
 @Module({
   imports: [BandwidthModule],
-  controllers: [SyncController],
-  providers: [SyncRecordRepository, SyncRecordsService, SyncService],
-  exports: [SyncRecordRepository, SyncRecordsService],
+  controllers: [SyncController, SyncSnapshotController],
+  providers: [
+    SyncRecordRepository,
+    SyncRecordsService,
+    SyncService,
+    SyncDeviceCursorRepository,
+    SyncHistoryRepository,
+    SyncPositionService,
+    SyncSnapshotRepository,
+    SyncSnapshotService,
+    SyncPurgeService,
+  ],
+  exports: [SyncRecordRepository, SyncRecordsService, SyncPurgeService],
 })
 export class SyncModule {}
