@@ -5,6 +5,7 @@ export type RpcRequest = { id: number } & (
   | { op: 'tenant'; name: string }
   | { op: 'token'; tenantId: string; userId: string; scope: string }
   | { op: 'drain'; maxBatches: number }
+  | { op: 'purge' }
   | { op: 'close' }
 );
 
