@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withAdvisoryXactLock } from '../../common/advisory-lock';
+import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { ConflictReport, ConflictService } from '../conflict/conflict.service';
-import { TenantRepository } from '../tenant/tenant.repository';
+import { TenantService } from '../tenant/tenant.service';
 import { alignedDays, trailingWindow } from './analytics-window.policy';
 import { ReportRepository } from './report.repository';
 
@@ -23,7 +23,7 @@ export class ReportService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly reports: ReportRepository,
     private readonly conflicts: ConflictService,
-    private readonly tenants: TenantRepository,
+    private readonly tenants: TenantService,
   ) {}
 
   /**
@@ -37,7 +37,7 @@ export class ReportService {
     const now = options.now ?? new Date();
     const period = options.store ? alignedDays(now, days) : trailingWindow(now, days * 24);
     const reports: TenantConflictReport[] = [];
-    for (const tenantId of await this.tenants.listIds()) {
+    for (const tenantId of await this.tenants.listTenantIds()) {
       reports.push({ tenantId, report: await this.conflicts.report(tenantId, days, period.end), stored: false });
     }
     if (!options.store) return reports;

@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
+import { CompressResponse } from '../../common/http/compress-response.decorator';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import {
   DevicePositionPageDto,
@@ -27,6 +28,7 @@ export class SyncSnapshotController {
    */
   @Get('snapshot')
   @RequireScopes('sync')
+  @CompressResponse()
   snapshot(@CurrentPrincipal() principal: Principal, @Query() query: SnapshotQueryDto): Promise<SnapshotPageDto> {
     return this.snapshots.page(principal, query);
   }
