@@ -4,6 +4,7 @@ import { createApp } from '../src/app.setup';
 import { AppConfig } from '../src/config/app-config';
 import { AuthService } from '../src/modules/auth/auth.service';
 import { QueueDrainService } from '../src/modules/queue/queue-drain.service';
+import { SyncPurgeService } from '../src/modules/sync/sync-purge.service';
 import { TenantService } from '../src/modules/tenant/tenant.service';
 import type { RpcReply, RpcRequest } from './lib/app-server';
 
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
       case 'gc':
         (globalThis as { gc?: () => void }).gc?.();
         return process.memoryUsage();
+      case 'purge':
+        return app.get(SyncPurgeService).runPurge();
       case 'close':
         await app.close();
         setImmediate(() => process.exit(0));

@@ -62,6 +62,8 @@ interface Counts {
   manual: number;
   pulls: number;
   partials: number;
+  /** Replacement syncs after a 410 RESYNC_REQUIRED (a phone that slept past the purge horizon). */
+  resyncs: number;
   /** Deliberately failed requests (retries that reuse a mutation id with another payload). */
   failedRetries: number;
   errors: number;
@@ -241,6 +243,7 @@ class Simulation {
     manual: 0,
     pulls: 0,
     partials: 0,
+    resyncs: 0,
     failedRetries: 0,
     errors: 0,
   };
@@ -369,6 +372,10 @@ class Simulation {
       if (device.cursor) query.set('cursor', device.cursor);
       result = await device.api.call('GET', `/api/v1/sync/pull?${query.toString()}`);
     }
+    if (result.status === 410 && result.body?.error?.code === 'RESYNC_REQUIRED') {
+      await this.replace(device);
+      return;
+    }
     if (result.status !== 200) {
       this.noteError(device.id, `pull → ${result.status} ${result.body?.error?.code ?? ''}`);
       return;
@@ -380,6 +387,32 @@ class Simulation {
       const data = change.data ?? mine?.data;
       if (data) this.remember(device, change.domain, change.mobile_id, change.version, data);
     }
+  }
+
+  /**
+   * The phone slept past the purge horizon: it drops what it holds, pages the snapshot (open work first) and
+   * continues the feed from its last cursor. Its unsynced edits keep their base versions and are pushed as usual.
+   */
+  private async replace(device: Device): Promise<void> {
+    device.known.clear();
+    let cursor: string | null = null;
+    for (;;) {
+      this.counts.requests++;
+      const query = new URLSearchParams({ limit: '500', domains: 'task,ticket,work_order' });
+      if (cursor) query.set('cursor', cursor);
+      const page = await device.api.call('GET', `/api/v1/sync/snapshot?${query.toString()}`);
+      if (page.status !== 200) {
+        this.noteError(device.id, `snapshot → ${page.status} ${page.body?.error?.code ?? ''}`);
+        return;
+      }
+      for (const change of page.body.changes as any[]) {
+        this.remember(device, change.domain, change.mobile_id, change.version, change.data);
+      }
+      cursor = page.body.next_cursor;
+      if (!page.body.has_more) break;
+    }
+    device.cursor = cursor;
+    this.counts.resyncs++;
   }
 
   private async partial(device: Device): Promise<void> {
@@ -565,7 +598,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
       '',
       `tenant ${tenant.id} "${tenant.name}": ${options.devices} devices of ${technicians} technicians, ${duration(totalMs)}`,
       `  requests ${c.requests} · pushes ${c.pushes} (${c.items} items) · conflicts ${c.conflicts} (manual ${c.manual})` +
-        ` · pulls ${c.pulls} · partial syncs ${c.partials} · refused retries ${c.failedRetries} · errors ${c.errors}`,
+        ` · pulls ${c.pulls} · partial syncs ${c.partials} · replacement syncs ${c.resyncs} · refused retries ${c.failedRetries} · errors ${c.errors}`,
       latest
         ? `  snapshot ${snapshot.snapshot_id}: success ${latest.success_rate_pct} %, conflicts ${latest.conflict_rate_pct} %,` +
           ` p95 ${latest.p95_sync_duration_ms} ms; queue ${dashboard.queue.pending_items} pending` +

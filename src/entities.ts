@@ -15,6 +15,8 @@ import { InvariantSettingEntity } from './modules/record-shape/entities/invarian
 import { RecordSchemaVersionEntity } from './modules/record-shape/entities/record-schema-version.entity';
 import { SyncQueueItemEntity } from './modules/queue/entities/sync-queue-item.entity';
 import { SyncRecordRevisionEntity } from './modules/sync/entities/sync-record-revision.entity';
+import { SyncDeviceCursorEntity } from './modules/sync/entities/sync-device-cursor.entity';
+import { SyncPurgeHorizonEntity } from './modules/sync/entities/sync-purge-horizon.entity';
 import { SyncRecordEntity } from './modules/sync/entities/sync-record.entity';
 import { ApiKeyEntity } from './modules/tenant/entities/api-key.entity';
 import { TenantEntity } from './modules/tenant/entities/tenant.entity';
@@ -25,6 +27,8 @@ export const ENTITIES = [
   ApiKeyEntity,
   SyncRecordEntity,
   SyncRecordRevisionEntity,
+  SyncDeviceCursorEntity,
+  SyncPurgeHorizonEntity,
   SyncQueueItemEntity,
   NotificationOutboxEntity,
   ConflictPolicyEntity,

@@ -6,6 +6,7 @@ import { liveCase } from './live';
 import { pullCase } from './pull';
 import { pushCase } from './push';
 import { queueCase } from './queue';
+import { resyncCase } from './resync';
 
 /** Every case, in run order. A case is one module exporting a BenchCase. */
 export const CASES: BenchCase[] = [
@@ -16,4 +17,5 @@ export const CASES: BenchCase[] = [
   compressionCase,
   httpOverheadCase,
   liveCase,
+  resyncCase,
 ];

@@ -6,6 +6,7 @@ export type RpcRequest = { id: number } & (
   | { op: 'token'; tenantId: string; userId: string; scope: string }
   | { op: 'drain'; maxBatches: number }
   | { op: 'gc' }
+  | { op: 'purge' }
   | { op: 'close' }
 );
 

@@ -200,6 +200,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sync/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Replacement or first sync: the caller's current records (no tombstones), open work first, in resumable pages;
+         *     the last page's next_cursor continues GET /api/v1/sync/pull from snapshot_seq.
+         */
+        get: operations["SyncSnapshotController_snapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every device's last acknowledged feed position, when it was seen, and how many changes it is behind. */
+        get: operations["SyncSnapshotController_devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conflict-policies": {
         parameters: {
             query?: never;
@@ -939,6 +976,36 @@ export interface components {
             domains?: string;
             /** @description Long poll: when the page would be empty, wait up to this many seconds (at most 60) for a change. */
             wait?: number;
+        };
+        SnapshotPageDto: {
+            /** @description Current records (never tombstones): open work first, newest first, then history. */
+            changes: components["schemas"]["ChangeDto"][];
+            /** @description The next snapshot page; on the last page (has_more false), a pull cursor that continues the feed. */
+            next_cursor: string;
+            has_more: boolean;
+            /** @description Records in the snapshot when it started (records changed meanwhile come through the feed instead). */
+            estimated_total: number;
+            /** @description The feed position the snapshot stands on: the feed continues after it. */
+            snapshot_seq: number;
+        };
+        DevicePositionDto: {
+            user_id: string | null;
+            device_id: string;
+            /** @description change_seq of the last position the device acknowledged (the cursor of its last pull). */
+            position: number;
+            last_seen_at: string;
+            /** @description Changes of the tenant's feed after that position (counted up to behind_by_capped). */
+            behind_by: number;
+            /** @description True when behind_by stopped at its cap (100000). */
+            behind_by_capped: boolean;
+            /** @description The position lies below the purge horizon: its next pull is a 410 RESYNC_REQUIRED. */
+            resync_required: boolean;
+        };
+        DevicePositionPageDto: {
+            devices: components["schemas"]["DevicePositionDto"][];
+            /** @description Below this change_seq the feed's history is purged (0: nothing purged yet). */
+            purge_horizon: number;
+            next_cursor: string | null;
         };
         ConflictPolicyDto: {
             /**
@@ -2385,6 +2452,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description RESYNC_REQUIRED: the cursor lies below the purge horizon */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -2439,6 +2515,15 @@ export interface operations {
             };
             /** @description Credential lacks the scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description RESYNC_REQUIRED: the cursor lies below the purge horizon */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2539,6 +2624,130 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SyncSnapshotController_snapshot: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
+                cursor?: string | null;
+                limit?: number;
+                /** @description Comma-separated domains, e.g. task,ticket. */
+                domains?: string;
+            };
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotPageDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SyncSnapshotController_devices: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description Device id (1..128 chars) for device calls */
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevicePositionPageDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or bad credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Credential lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
         };

@@ -273,6 +273,30 @@ function renderDevices(devices, networks) {
   );
 }
 
+function renderPositions(page) {
+  $('purge-horizon').textContent = page.purge_horizon > 0 ? `(history purged below ${page.purge_horizon})` : '';
+  fillBody(
+    'positions-table',
+    page.devices.map((d) =>
+      el(
+        'tr',
+        { dataset: { testid: `position-${d.device_id}`, deviceId: d.device_id } },
+        el('td', { className: 'mono' }, d.device_id),
+        el('td', {}, d.user_id || '–'),
+        el('td', { className: 'num' }, String(d.position)),
+        el(
+          'td',
+          { className: 'num', title: d.resync_required ? 'below the purge horizon: its next pull is a 410' : '' },
+          `${d.behind_by}${d.behind_by_capped ? '+' : ''}${d.resync_required ? ' · resync' : ''}`,
+        ),
+        el('td', { title: when(d.last_seen_at) }, ago(d.last_seen_at)),
+      ),
+    ),
+    'No device has pulled yet.',
+    5,
+  );
+}
+
 function renderAlerts(alerts) {
   fillBody(
     'alerts-table',
@@ -370,10 +394,11 @@ async function load() {
   if (loading) return loading;
   loading = (async () => {
     try {
-      const [dashboard, tenant, reviews] = await Promise.all([
+      const [dashboard, tenant, reviews, positions] = await Promise.all([
         api('GET', '/api/sync/dashboard/'),
         api('GET', '/api/v1/tenant').catch(() => null),
         loadReviews(),
+        api('GET', '/api/v1/sync/devices?limit=100').catch(() => ({ devices: [], purge_horizon: 0 })),
       ]);
       const networks = await loadDeviceNetworks(dashboard.unhealthy_devices).catch(() => new Map());
       $('key-section').hidden = true;
@@ -385,6 +410,7 @@ async function load() {
       renderHotspots(dashboard.conflict_hotspots);
       renderDevices(dashboard.unhealthy_devices, networks);
       renderAlerts(dashboard.open_alerts);
+      renderPositions(positions);
       renderReviews(reviews);
       $('updated-at').textContent = `updated ${new Date().toISOString().slice(11, 19)} UTC`;
       if (!chartAvailable()) showStatus('Charts unavailable: /dashboard/vendor/chart.umd.js did not load.', 'error');

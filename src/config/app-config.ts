@@ -180,7 +180,26 @@ const spec = {
     default: '2000',
     parse: integer(1, 1_000_000),
   },
-  REVISION_RETENTION_DAYS: { description: 'Days record revisions are kept', default: '30', parse: integer(1) },
+  REVISION_RETENTION_DAYS: {
+    description: 'Days record revisions are kept (older ones go once every active device has seen the record)',
+    default: '30',
+    parse: integer(1),
+  },
+  DEVICE_ACTIVE_DAYS: {
+    description: 'A device seen within this many days holds back the purge of history it has not pulled yet',
+    default: '30',
+    parse: integer(1, 3650),
+  },
+  TOMBSTONE_MIN_AGE_DAYS: {
+    description: 'Tombstones and revisions younger than this are never purged',
+    default: '7',
+    parse: integer(0, 3650),
+  },
+  PURGE_BATCH_SIZE: {
+    description: 'Rows deleted per short transaction by the history purge',
+    default: '5000',
+    parse: integer(1, 1_000_000),
+  },
   RATE_LIMIT_PER_MINUTE: { description: 'Requests per minute per credential', default: '1200', parse: integer(1) },
   AUTH_FAIL_LIMIT_PER_MINUTE: {
     description: 'Failed authentications per minute per client address before 429',

@@ -187,6 +187,11 @@ describe('the dashboard page in headless Chromium', () => {
     dashboard = (await call(t, 'GET', '/api/sync/dashboard/', { key: admin })).body;
     expect(dashboard.queue).toEqual({ pending_items: 3, high_priority: 2 });
     expect(dashboard.unhealthy_devices.map((d: { device_id: string }) => d.device_id)).toContain('phone-2g');
+    // A device position as a pull records it (without a pull: the seeded sync figures stay as they are).
+    await t.db.query(
+      `INSERT INTO sync_device_cursor (tenant_id, user_id, device_id, cursor, seen_at) VALUES ($1, 'tech-2', 'phone-2g', 0, now())`,
+      [tenant.id],
+    );
   }
 
   async function openDashboard(page: Page): Promise<void> {
@@ -245,6 +250,12 @@ describe('the dashboard page in headless Chromium', () => {
     const phoneScore = dashboard.unhealthy_devices.find((d: { device_id: string }) => d.device_id === 'phone-2g');
     expect(await phoneRow.nth(2).innerText()).toBe(phoneScore.health_score.toFixed(1));
     expect(await phoneRow.nth(4).innerText()).toBe('2g');
+
+    const position = page.locator('[data-testid="position-phone-2g"] td');
+    expect(await position.nth(1).innerText()).toBe('tech-2');
+    expect(await position.nth(2).innerText()).toBe('0');
+    const records = await t.db.query(`SELECT count(*)::int AS n FROM sync_record WHERE tenant_id = $1`, [tenant.id]);
+    expect(await position.nth(3).innerText()).toBe(String(records[0].n));
 
     const alerts = await page.locator('#alerts-table tbody tr').allInnerTexts();
     for (const alert of dashboard.open_alerts) expect(alerts.join('\n')).toContain(alert.message);

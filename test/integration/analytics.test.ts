@@ -118,6 +118,7 @@ describe('analytics schedules', () => {
         'analytics-device-health',
         'analytics-hourly-snapshot',
         'analytics-retention',
+        'sync-history-purge',
       ]);
       expect(crons.get('analytics-hourly-snapshot')!.cronTime.source).toBe(ANALYTICS_SCHEDULES.hourlySnapshot);
       expect(registry.getIntervals().sort()).toEqual(['notification-outbox-delivery', 'queue-drain']);

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { errorMessage } from '../../common/errors/error-message';
+import { SyncPurgeService } from '../sync/sync-purge.service';
 import { DeviceHealthService } from './device-health.service';
 import { ReportService } from './report.service';
 import { RetentionService } from './retention.service';
@@ -14,8 +15,10 @@ export const ANALYTICS_SCHEDULES = {
   dailyDeviceHealth: '0 0 2 * * *',
   /** Weekly conflict report into sync_report, Sunday 00:00. */
   weeklyConflictReport: '0 0 0 * * 0',
-  /** Delete old sync_event rows and record revisions. */
+  /** Delete old sync_event rows. */
   dailyRetention: '0 30 3 * * *',
+  /** Purge tombstones and revisions every active device has pulled past (sync module, in short batches). */
+  dailyHistoryPurge: '0 0 4 * * *',
 } as const;
 
 /**
@@ -31,6 +34,7 @@ export class AnalyticsScheduler {
     private readonly deviceHealth: DeviceHealthService,
     private readonly reports: ReportService,
     private readonly retention: RetentionService,
+    private readonly purge: SyncPurgeService,
   ) {}
 
   @Cron(ANALYTICS_SCHEDULES.hourlySnapshot, { name: 'analytics-hourly-snapshot', timeZone: 'UTC' })
@@ -46,6 +50,11 @@ export class AnalyticsScheduler {
   @Cron(ANALYTICS_SCHEDULES.weeklyConflictReport, { name: 'analytics-conflict-report', timeZone: 'UTC' })
   async weeklyConflictReport(): Promise<void> {
     await this.guard('conflict report', () => this.reports.conflictReports(7, { store: true }));
+  }
+
+  @Cron(ANALYTICS_SCHEDULES.dailyHistoryPurge, { name: 'sync-history-purge', timeZone: 'UTC' })
+  async dailyHistoryPurge(): Promise<void> {
+    await this.guard('history purge', () => this.purge.runPurge());
   }
 
   @Cron(ANALYTICS_SCHEDULES.dailyRetention, { name: 'analytics-retention', timeZone: 'UTC' })

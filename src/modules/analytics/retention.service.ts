@@ -3,8 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { DAY_MS } from '../../common/time/instant';
-import { AppConfig } from '../../config/app-config';
-import { SyncRecordRepository } from '../sync/sync-record.repository';
 import { SyncEventRepository } from './sync-event.repository';
 
 /** sync_event rows are kept this long; snapshots keep the figures after that. */
@@ -16,23 +14,20 @@ export class RetentionService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly config: AppConfig,
     private readonly events: SyncEventRepository,
-    private readonly records: SyncRecordRepository,
   ) {}
 
-  /** Drops old sync_event rows and record revisions past REVISION_RETENTION_DAYS, once per day across replicas. */
-  async runRetention(now = new Date()): Promise<{ events: number; revisions: number } | undefined> {
+  /**
+   * Drops old sync_event rows once per day across replicas. Revisions go with the history purge (SyncPurgeService),
+   * which also waits until every active device has seen them.
+   */
+  async runRetention(now = new Date()): Promise<{ events: number } | undefined> {
     const day = now.toISOString().slice(0, 10);
     const outcome = await withAdvisoryXactLock(this.db, `analytics:retention:${day}`, async (m) => ({
       events: await this.events.pruneOlderThan(m, new Date(now.getTime() - SYNC_EVENT_RETENTION_DAYS * DAY_MS)),
-      revisions: await this.records.pruneRevisions(
-        m,
-        new Date(now.getTime() - this.config.get('REVISION_RETENTION_DAYS') * DAY_MS),
-      ),
     }));
     if (!outcome.ran) return undefined;
-    this.logger.log(`retention: ${outcome.result.events} events, ${outcome.result.revisions} revisions deleted`);
+    this.logger.log(`retention: ${outcome.result.events} events deleted`);
     return outcome.result;
   }
 }

@@ -196,20 +196,4 @@ export class SyncRecordRepository {
       [tenantId, afterSeq, domains, limit],
     );
   }
-
-  /** Drops revisions older than the cutoff, always keeping each record's current version. */
-  async pruneRevisions(db: Queryable, olderThan: Date): Promise<number> {
-    const rows = await sql<{ n: string }>(
-      db,
-      `WITH gone AS (
-         DELETE FROM sync_record_revision v
-         WHERE v.created_at < $1
-           AND NOT EXISTS (SELECT 1 FROM sync_record r WHERE r.tenant_id = v.tenant_id AND r.domain = v.domain
-                           AND r.mobile_id = v.mobile_id AND r.version = v.version)
-         RETURNING 1)
-       SELECT count(*)::text AS n FROM gone`,
-      [olderThan.toISOString()],
-    );
-    return Number(rows[0]?.n ?? 0);
-  }
 }

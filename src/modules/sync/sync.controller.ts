@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiGoneResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { CompressResponse } from '../../common/http/compress-response.decorator';
@@ -11,6 +11,7 @@ import { SyncLiveService } from './sync-live.service';
 @ApiTags('sync')
 @RequireScopes('sync')
 @ApiBadRequestResponse({ type: ErrorBodyDto })
+@ApiGoneResponse({ type: ErrorBodyDto, description: 'RESYNC_REQUIRED: the cursor lies below the purge horizon' })
 @Controller('api/v1/sync/pull')
 export class SyncController {
   constructor(private readonly sync: SyncLiveService) {}

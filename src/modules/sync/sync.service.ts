@@ -9,13 +9,14 @@ import type { SyncMeter } from '../../common/metering/sync-meter';
 import { BandwidthService } from '../bandwidth/bandwidth.service';
 import { ChangeDto, PullBodyDto, PullResponseDto } from './dto/sync.dto';
 import { recordKey, RecordRow, SyncRecordRepository } from './sync-record.repository';
+import { SyncPositionService } from './sync-position.service';
 
 const MAX_KNOWN_VERSIONS = 10000;
 
 const FEED_CURSOR = new CursorCodec('cs1:', [/^\d{1,18}$/]);
 
-/** Opaque keyset cursor over change_seq. */
-function encodeCursor(changeSeq: string): string {
+/** Opaque keyset cursor over change_seq (the snapshot's last page hands one over to the feed). */
+export function encodeCursor(changeSeq: string): string {
   return FEED_CURSOR.encode([changeSeq]);
 }
 
@@ -31,6 +32,7 @@ export class SyncService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly records: SyncRecordRepository,
     private readonly bandwidth: BandwidthService,
+    private readonly positions: SyncPositionService,
   ) {}
 
   /** One page of the tenant's changes feed, in change order, tombstones included. */
@@ -42,6 +44,7 @@ export class SyncService {
       : (request.limit ?? 100);
     const domains = request.domains ? [...new Set(request.domains.split(','))] : null;
     const rows = await this.records.changesAfter(this.db, principal.tenantId, after, domains, limit + 1);
+    await this.positions.acknowledge(principal, after, !request.cursor);
     const page = rows.slice(0, limit);
     meter.items = page.length;
     const changes =

@@ -1,0 +1,90 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { withAdvisoryXactLock } from '../../database/advisory-lock';
+import { DAY_MS } from '../../common/time/instant';
+import { AppConfig } from '../../config/app-config';
+import { isEmbedded } from '../../database/data-source-options';
+import { SyncDeviceCursorRepository } from './sync-device-cursor.repository';
+import { SyncHistoryRepository } from './sync-history.repository';
+
+export interface PurgeOutcome {
+  tombstones: number;
+  revisions: number;
+  /** Tenant id → purge horizon after the run, for the tenants whose horizon moved. */
+  horizons: Record<string, string>;
+}
+
+/**
+ * Purges tombstones and superseded revisions that every active device (seen in DEVICE_ACTIVE_DAYS) has already
+ * pulled past and that are older than TOMBSTONE_MIN_AGE_DAYS. One replica at a time (a transaction-scoped
+ * advisory lock held by a transaction that touches no rows); the deletes run in their own short transactions of
+ * PURGE_BATCH_SIZE rows, so a push waits at most for one batch and never on the whole purge.
+ */
+@Injectable()
+export class SyncPurgeService {
+  private readonly logger = new Logger(SyncPurgeService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly config: AppConfig,
+    private readonly positions: SyncDeviceCursorRepository,
+    private readonly history: SyncHistoryRepository,
+  ) {}
+
+  async runPurge(now = new Date()): Promise<PurgeOutcome | undefined> {
+    // The embedded database is one process with one connection: the lock's idle transaction would hold it.
+    const outcome = isEmbedded(this.config)
+      ? { ran: true as const, result: await this.purge(now) }
+      : await withAdvisoryXactLock(this.db, 'sync:history-purge', () => this.purge(now));
+    if (!outcome.ran) return undefined;
+    const { tombstones, revisions } = outcome.result;
+    this.logger.log(`history purge: ${tombstones} tombstones, ${revisions} revisions deleted`);
+    return outcome.result;
+  }
+
+  private async purge(now: Date): Promise<PurgeOutcome> {
+    const activeSince = new Date(now.getTime() - this.config.get('DEVICE_ACTIVE_DAYS') * DAY_MS);
+    const minAgeDays = this.config.get('TOMBSTONE_MIN_AGE_DAYS');
+    const tombstoneCutoff = new Date(now.getTime() - minAgeDays * DAY_MS);
+    const revisionCutoff = new Date(
+      now.getTime() - Math.max(minAgeDays, this.config.get('REVISION_RETENTION_DAYS')) * DAY_MS,
+    );
+    const batch = this.config.get('PURGE_BATCH_SIZE');
+    const outcome: PurgeOutcome = { tombstones: 0, revisions: 0, horizons: {} };
+
+    for (const { tenant_id: tenantId, target } of await this.history.purgeTargets(
+      this.db,
+      tombstoneCutoff,
+      activeSince,
+    )) {
+      // Committed before any delete: a pull that could miss a purged tombstone sees the new horizon.
+      await this.positions.raiseHorizon(this.db, tenantId, target);
+      outcome.horizons[tenantId] = await this.positions.horizon(this.db, tenantId);
+      let after = '0';
+      for (;;) {
+        const done = await this.db.transaction((m) =>
+          this.history.purgeTombstoneBatch(m, tenantId, after, target, tombstoneCutoff, batch),
+        );
+        outcome.tombstones += done.records;
+        outcome.revisions += done.revisions;
+        if (done.last === null) break;
+        after = done.last;
+      }
+    }
+
+    const lows = new Map(
+      (await this.positions.lowestActivePositions(this.db, activeSince)).map((row) => [row.tenant_id, row.low]),
+    );
+    for (const tenantId of await this.history.tenantsWithOldRevisions(this.db, revisionCutoff)) {
+      for (;;) {
+        const n = await this.db.transaction((m) =>
+          this.history.purgeRevisionBatch(m, tenantId, lows.get(tenantId) ?? null, revisionCutoff, batch),
+        );
+        outcome.revisions += n;
+        if (n < batch) break;
+      }
+    }
+    return outcome;
+  }
+}

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { Queryable, sql, sqlOne } from '../../database/sql';
+import type { RecordRow } from './sync-record.repository';
+
+/**
+ * 1 for open work (a non-terminal status, DOMAINS.md), 0 for history. The same text is the expression of the index
+ * ix_sync_record_snapshot (migration DeviceCursorsPurge): change one, change both, or the page scan sorts.
+ */
+export const SNAPSHOT_RANK_SQL = `(CASE
+  WHEN domain = 'task' AND upper(data->>'jobstatus') NOT IN ('COMPLETED', 'AUTOCLOSED') THEN 1
+  WHEN domain = 'ticket' AND upper(data->>'status') NOT IN ('CLOSED', 'CANCELLED') THEN 1
+  WHEN domain = 'work_order' AND upper(coalesce(data->>'workstatus', data->>'status')) NOT IN ('CLOSED', 'CANCELLED')
+    THEN 1
+  ELSE 0 END)`;
+
+export interface SnapshotRow extends RecordRow {
+  rank: number;
+}
+
+/** Where a snapshot page starts: after (rank, change_seq) in descending order; null for the first page. */
+export interface SnapshotPosition {
+  rank: number;
+  changeSeq: string;
+}
+
+/**
+ * What a caller may read. Today the domains filter; per-user scopes add their keys here (one more AND in the page
+ * and count statements), so the snapshot and the feed agree on what a caller sees.
+ */
+export interface SnapshotFilter {
+  domains: string[] | null;
+}
+
+/** Reads of sync_record for replacement and first syncs: the current records as of one feed position. */
+@Injectable()
+export class SyncSnapshotRepository {
+  /**
+   * The feed position a snapshot stands on. Writers hold the tenant's feed lock from taking a change_seq to commit
+   * (SyncRecordRepository.writeCurrent), so once this transaction holds it every change_seq up to the tenant's
+   * highest is committed: no row at or below the answer can still appear.
+   */
+  async position(db: Queryable, tenantId: string): Promise<string> {
+    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    const row = await sqlOne<{ seq: string }>(
+      db,
+      `SELECT coalesce(max(change_seq), 0)::text AS seq FROM sync_record WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return row?.seq ?? '0';
+  }
+
+  async count(db: Queryable, tenantId: string, upTo: string, filter: SnapshotFilter): Promise<number> {
+    const row = await sqlOne<{ n: number }>(
+      db,
+      `SELECT count(*)::int AS n FROM sync_record
+       WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2 AND ($3::text[] IS NULL OR domain = ANY($3::text[]))`,
+      [tenantId, upTo, filter.domains],
+    );
+    return row?.n ?? 0;
+  }
+
+  /**
+   * One page of the live records as they stood at upTo: rows changed since then carry a higher change_seq and are
+   * left to the feed, which continues from upTo. A row at or below upTo never changes while it stays so, so the
+   * keyset order is stable across pages and replicas.
+   */
+  async page(
+    db: Queryable,
+    tenantId: string,
+    upTo: string,
+    after: SnapshotPosition | null,
+    filter: SnapshotFilter,
+    limit: number,
+  ): Promise<SnapshotRow[]> {
+    return sql<SnapshotRow>(
+      db,
+      `SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
+              ${SNAPSHOT_RANK_SQL} AS rank
+       FROM sync_record
+       WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2
+         AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
+         AND (${SNAPSHOT_RANK_SQL}, change_seq) < ($4::int, $5::bigint)
+       ORDER BY ${SNAPSHOT_RANK_SQL} DESC, change_seq DESC
+       LIMIT $6`,
+      [tenantId, upTo, filter.domains, after?.rank ?? 2, after?.changeSeq ?? '0', limit],
+    );
+  }
+}

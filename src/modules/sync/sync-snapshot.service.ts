@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Principal } from '../../common/auth/principal';
+import { CursorCodec } from '../../common/pagination/cursor';
+import { ChangeDto } from './dto/sync.dto';
+import { SnapshotPageDto, SnapshotQueryDto } from './dto/sync-snapshot.dto';
+import { SyncPositionService } from './sync-position.service';
+import { SnapshotFilter, SnapshotPosition, SyncSnapshotRepository } from './sync-snapshot.repository';
+import { encodeCursor } from './sync.service';
+
+/** (snapshot_seq, rank, change_seq of the last row sent, estimated_total). */
+const SNAPSHOT_CURSOR = new CursorCodec('ss1:', [/^\d{1,18}$/, /^[01]$/, /^\d{1,18}$/, /^\d{1,10}$/]);
+
+interface SnapshotState {
+  upTo: string;
+  after: SnapshotPosition | null;
+  total: number;
+}
+
+/**
+ * Replacement and first syncs: the caller's current records as of one feed position (snapshot_seq), in pages,
+ * then the feed from that position. A record changed during the snapshot leaves it (its change_seq moves above
+ * snapshot_seq) and comes through the feed instead, so nothing is missed and no version arrives twice.
+ */
+@Injectable()
+export class SyncSnapshotService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly snapshots: SyncSnapshotRepository,
+    private readonly positions: SyncPositionService,
+  ) {}
+
+  async page(principal: Principal, query: SnapshotQueryDto): Promise<SnapshotPageDto> {
+    const limit = query.limit ?? 100;
+    const filter: SnapshotFilter = { domains: query.domains ? [...new Set(query.domains.split(','))] : null };
+    const state = query.cursor ? decodeSnapshotCursor(query.cursor) : await this.start(principal, filter);
+    const rows = await this.snapshots.page(this.db, principal.tenantId, state.upTo, state.after, filter, limit + 1);
+    const page = rows.slice(0, limit);
+    const hasMore = rows.length > limit;
+    const last = page[page.length - 1];
+    return {
+      changes: page.map((row) => ChangeDto.from(row)),
+      next_cursor:
+        hasMore && last
+          ? SNAPSHOT_CURSOR.encode([state.upTo, String(last.rank), last.change_seq, String(state.total)])
+          : encodeCursor(state.upTo),
+      has_more: hasMore,
+      estimated_total: state.total,
+      snapshot_seq: Number(state.upTo),
+    };
+  }
+
+  /**
+   * Takes the feed position and records it as the device's, so the purge keeps the history after it while the
+   * snapshot runs.
+   */
+  private async start(principal: Principal, filter: SnapshotFilter): Promise<SnapshotState> {
+    const upTo = await this.db.transaction((manager) => this.snapshots.position(manager, principal.tenantId));
+    await this.positions.acknowledge(principal, upTo, true);
+    return { upTo, after: null, total: await this.snapshots.count(this.db, principal.tenantId, upTo, filter) };
+  }
+}
+
+function decodeSnapshotCursor(cursor: string): SnapshotState {
+  const [upTo, rank, changeSeq, total] = SNAPSHOT_CURSOR.decode(cursor);
+  return { upTo, after: { rank: Number(rank), changeSeq }, total: Number(total) };
+}
