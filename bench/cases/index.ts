@@ -4,7 +4,16 @@ import { compressionCase } from './compression';
 import { httpOverheadCase } from './http-overhead';
 import { pullCase } from './pull';
 import { pushCase } from './push';
+import { pushScopesCase } from './push-scopes';
 import { queueCase } from './queue';
 
 /** Every case, in run order. A case is one module exporting a BenchCase. */
-export const CASES: BenchCase[] = [pushCase, pullCase, queueCase, analyticsCase, compressionCase, httpOverheadCase];
+export const CASES: BenchCase[] = [
+  pushCase,
+  pushScopesCase,
+  pullCase,
+  queueCase,
+  analyticsCase,
+  compressionCase,
+  httpOverheadCase,
+];
