@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const cpuProf = args.includes('--cpu-prof');
   const pgUrl = process.env.BENCH_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const started = Date.now();
-  ensurePeerTools();
+  if (CASES.some((benchCase) => benchCase.usesPeer && (!only || only.includes(benchCase.id)))) ensurePeerTools();
 
   const workDir = join(BENCH_DIR, '.work', `run-${process.pid}`);
   mkdirSync(workDir, { recursive: true });

@@ -298,6 +298,7 @@ export async function runOurs(
 
 export const pushCase: BenchCase = {
   id: 'push',
+  usesPeer: true,
   title: '1. Push throughput over HTTP (8 devices, batches of 100, 20 % stale edits)',
   async run(ctx: BenchContext, result: CaseResult): Promise<void> {
     const work = buildWorkload(ctx.quick ? 10_000 : 100_000);
