@@ -5,7 +5,8 @@ import type { Domain } from '../../common/domain';
 import type { SyncMeter } from '../../common/metering/sync-meter';
 import { AppConfig } from '../../config/app-config';
 import { defaultPolicy } from '../conflict/conflict.policy';
-import { ConflictService } from '../conflict/conflict.service';
+import { ConflictLogService } from '../conflict/conflict-log.service';
+import { ConflictPolicyService } from '../conflict/conflict-policy.service';
 import { DirectoryService } from '../scope/directory.service';
 import { refKey, ScopeIndexService, StoredScope, versionKeys } from '../scope/scope-index.service';
 import type { Membership } from '../scope/scope.policy';
@@ -51,7 +52,8 @@ export class BatchProcessorService {
   constructor(
     private readonly items: QueueItemRepository,
     private readonly records: SyncRecordRepository,
-    private readonly conflicts: ConflictService,
+    private readonly conflictPolicies: ConflictPolicyService,
+    private readonly conflicts: ConflictLogService,
     private readonly config: AppConfig,
     private readonly rules: SyncRulesService,
     private readonly directory: DirectoryService,
@@ -90,7 +92,7 @@ export class BatchProcessorService {
       tenantId,
       wanted.map((item) => ({ domain: item.domain, mobileId: item.mobile_id, version: item.base_version })),
     );
-    const policies = await this.conflicts.policiesFor(manager, tenantId);
+    const policies = await this.conflictPolicies.policiesFor(manager, tenantId);
     const scope = this.config.get('BENCH_SKIP_SCOPES')
       ? null
       : await this.batchScope(manager, tenantId, items, current, actor);

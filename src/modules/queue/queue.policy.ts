@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Principal, requireSyncUser } from '../../common/auth/principal';
-import type { ConflictLogInsert } from '../conflict/conflict.service';
+import type { ConflictLogInsert } from '../conflict/conflict-log.repository';
 import { EffectivePolicy, Entry, resolveConflict } from '../conflict/conflict.policy';
 import { recordKey, RecordRow, RecordWrite, RevisionRow } from '../sync/sync-record.repository';
 
