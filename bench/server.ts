@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     DB_POOL_SIZE: process.env.BENCH_DB_POOL_SIZE ?? '10',
     // The bench drives thousands of requests per minute per credential: the limiter still runs, it never trips.
     RATE_LIMIT_PER_MINUTE: '1000000000',
+    // Bench-only baseline knob (push-scopes case): skip write checks and scope keys.
+    BENCH_SKIP_SCOPES: process.env.BENCH_SKIP_SCOPES ?? 'false',
   });
   const app = await createApp({ config, embeddedDir: null, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });

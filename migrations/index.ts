@@ -6,6 +6,7 @@ import { ClockOffsetBigint1795612674381 } from './1795612674381-ClockOffsetBigin
 import { SyncScopes1796117121459 } from './1796117121459-SyncScopes';
 import { RecordShapes1796117363825 } from './1796117363825-RecordShapes';
 import { DeviceCursorsPurge1796121203035 } from './1796121203035-DeviceCursorsPurge';
+import { DevicesPerUser1796121516373 } from './1796121516373-DevicesPerUser';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -17,4 +18,5 @@ export const MIGRATIONS: Array<new () => object> = [
   SyncScopes1796117121459,
   RecordShapes1796117363825,
   DeviceCursorsPurge1796121203035,
+  DevicesPerUser1796121516373,
 ];

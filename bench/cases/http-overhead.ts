@@ -35,6 +35,7 @@ async function blast(
 
 export const httpOverheadCase: BenchCase = {
   id: 'http',
+  usesPeer: true,
   title: `6. HTTP overhead: GET queue-status at concurrency ${CONNECTIONS} vs a bare Fastify route`,
   async run(ctx: BenchContext, result: CaseResult): Promise<void> {
     const seconds = ctx.quick ? 5 : 20;

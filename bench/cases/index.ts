@@ -5,12 +5,14 @@ import { httpOverheadCase } from './http-overhead';
 import { liveCase } from './live';
 import { pullCase } from './pull';
 import { pushCase } from './push';
+import { pushScopesCase } from './push-scopes';
 import { queueCase } from './queue';
 import { resyncCase } from './resync';
 
 /** Every case, in run order. A case is one module exporting a BenchCase. */
 export const CASES: BenchCase[] = [
   pushCase,
+  pushScopesCase,
   pullCase,
   queueCase,
   analyticsCase,

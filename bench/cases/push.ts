@@ -28,14 +28,14 @@ interface Item {
   mutationId: string;
 }
 
-interface Workload {
+export interface Workload {
   seeds: SeedRecord[];
   /** batches[device][batch] */
   batches: Item[][][];
   total: number;
 }
 
-function buildWorkload(totalItems: number): Workload {
+export function buildWorkload(totalItems: number): Workload {
   const perBatchConflicts = Math.round(BATCH * CONFLICT_SHARE);
   const batchesPerDevice = Math.max(1, Math.round(totalItems / DEVICES / BATCH));
   const seeds: SeedRecord[] = [];
@@ -59,7 +59,7 @@ function buildWorkload(totalItems: number): Workload {
   return { seeds, batches, total: DEVICES * batchesPerDevice * BATCH };
 }
 
-interface RunFigures {
+export interface RunFigures {
   itemsPerSec: number;
   p50: number;
   p95: number;
@@ -230,9 +230,14 @@ interface PushResponse {
   results: Array<{ status: string; conflict_id: string | null }>;
 }
 
-async function runOurs(ctx: BenchContext, work: Workload): Promise<RunFigures & { statuses: Record<string, number> }> {
-  const app: AppServer = ctx.app;
+/** The push run against one app; `prepare` sets the tenant up (a directory) before anything is pushed. */
+export async function runOurs(
+  app: AppServer,
+  work: Workload,
+  prepare: (tenant: string) => Promise<void> = async () => undefined,
+): Promise<RunFigures & { statuses: Record<string, number> }> {
   const tenant = await app.createTenant('bench-push');
+  await prepare(tenant);
   const seedClient = new HttpClient(app.url, {
     authorization: `Bearer ${await app.token(tenant, 'seed-user', 'sync')}`,
     'x-device-id': 'seed-device',
@@ -293,6 +298,7 @@ async function runOurs(ctx: BenchContext, work: Workload): Promise<RunFigures & 
 
 export const pushCase: BenchCase = {
   id: 'push',
+  usesPeer: true,
   title: '1. Push throughput over HTTP (8 devices, batches of 100, 20 % stale edits)',
   async run(ctx: BenchContext, result: CaseResult): Promise<void> {
     const work = buildWorkload(ctx.quick ? 10_000 : 100_000);
@@ -301,7 +307,7 @@ export const pushCase: BenchCase = {
     ctx.log(`push floor: ${Math.round(floor.itemsPerSec)} items/s`);
     const peer = await runPeer(ctx, work);
     ctx.log(`push peer: ${Math.round(peer.itemsPerSec)} items/s`);
-    const ours = await runOurs(ctx, work);
+    const ours = await runOurs(ctx.app, work);
     ctx.log(`push ours: ${Math.round(ours.itemsPerSec)} items/s`);
     const row = (label: string, f: RunFigures): void => {
       result.metrics.push(

@@ -40,12 +40,16 @@ export class AppServer {
     return this.child.pid ?? 0;
   }
 
-  static start(databaseUrl: string, options: { cpuProfDir?: string } = {}): Promise<AppServer> {
+  /** `env`: extra variables for the app process (e.g. BENCH_SKIP_SCOPES for a baseline). */
+  static start(
+    databaseUrl: string,
+    options: { cpuProfDir?: string; env?: Record<string, string> } = {},
+  ): Promise<AppServer> {
     const execArgv = ['-r', 'ts-node/register/transpile-only', '--expose-gc'];
     if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
     const child = fork(join(__dirname, '..', 'server.ts'), [], {
       execArgv,
-      env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, TS_NODE_TRANSPILE_ONLY: 'true' },
+      env: { ...process.env, ...options.env, BENCH_DATABASE_URL: databaseUrl, TS_NODE_TRANSPILE_ONLY: 'true' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Promise((resolve, reject) => {

@@ -43,6 +43,8 @@ export interface CaseResult {
 export interface BenchCase {
   id: string;
   title: string;
+  /** Drives the isolated peer tools of bench/peer (PouchDB Server, autocannon), installed before the run. */
+  usesPeer?: boolean;
   run(ctx: BenchContext, result: CaseResult): Promise<void>;
 }
 

@@ -1430,6 +1430,8 @@ export interface components {
             timestamp: string;
         };
         DeviceHealthDto: {
+            /** @description The device's user: the same device id under another user is another device. */
+            user_id: string | null;
             device_id: string;
             /** @description 0..100, computed at read time. */
             health_score: number;

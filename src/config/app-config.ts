@@ -227,6 +227,11 @@ const spec = {
     parse: hostList,
   },
   SCHEDULER_ENABLED: { description: 'Run the scheduled tasks', default: 'true', parse: boolean },
+  BENCH_SKIP_SCOPES: {
+    description: 'Bench baseline only: push skips write checks and scope keys (never set in production)',
+    default: 'false',
+    parse: boolean,
+  },
   ALERT_SUCCESS_RATE_MIN_PCT: {
     description: 'Alert when a snapshot success rate is below',
     default: '90',

@@ -31,8 +31,8 @@ describe('the end-to-end path: pushes with conflicts → events → snapshot →
     await push(tenant.syncKey, 'tablet-a', [...tasks, ...tickets], {
       device_info: { network_type: '4g', app_version: '5.2.0', os_version: 'Android 14' },
     });
-    // The server moves on (escalation, completion) ...
-    await push(tenant.syncKey, 'tablet-a', [
+    // The server moves on (escalation, completion: supervisor-only ticket fields, so an admin console) ...
+    await push(tenant.adminKey, 'tablet-a', [
       ...tasks.map((i) =>
         pushItem({
           domain: 'task',

@@ -213,6 +213,99 @@ describe('credential × endpoint matrix', () => {
   });
 });
 
+/** Row checksums of what one user of a tenant owns through its devices, and of the given records. */
+async function userState(db: DataSource, f: Fixture): Promise<Record<string, string>> {
+  const rows = (await Promise.all([
+    db.query(
+      `SELECT 'queue' AS part, md5(coalesce(string_agg(q::text, ',' ORDER BY q.id), '')) AS sum
+       FROM sync_queue_item q WHERE tenant_id = $1 AND user_id = $2`,
+      [f.tenant.id, f.userId],
+    ),
+    db.query(
+      `SELECT 'health' AS part, md5(coalesce(string_agg(h::text, ',' ORDER BY h.device_id), '')) AS sum
+       FROM sync_device_health h WHERE tenant_id = $1 AND user_id = $2`,
+      [f.tenant.id, f.userId],
+    ),
+    db.query(
+      `SELECT 'records' AS part, md5(coalesce(string_agg(r::text, ',' ORDER BY r.mobile_id), '')) AS sum
+       FROM sync_record r WHERE tenant_id = $1 AND mobile_id = ANY($2::uuid[])`,
+      [f.tenant.id, f.mobileIds],
+    ),
+  ])) as Array<Array<{ part: string; sum: string }>>;
+  return Object.fromEntries(rows.flat().map((row) => [row.part, row.sum]));
+}
+
+describe('users within a tenant: the sync write endpoints', () => {
+  let t: TestApp;
+  let a: Fixture;
+
+  beforeAll(async () => {
+    t = await startTestApp('security_users', { RATE_LIMIT_PER_MINUTE: 1_000_000 });
+    a = await seedTenant(t, 'a');
+  });
+  afterAll(() => t.close());
+
+  it('lets a second user of the tenant, on the first one’s device id, change and see nothing of the first', async () => {
+    const key = await a.tenant.syncKeyFor('user-2');
+    const before = await userState(t.db, a);
+    const secrets = [a.marker, ...a.mobileIds];
+    const cells: Record<string, number> = {};
+    const device = a.deviceId;
+    // The write side and its device endpoints; pull is the read side's (scoped feeds).
+    const sync = ENDPOINTS.filter(
+      (endpoint) =>
+        endpoint.access === 'sync' &&
+        (endpoint.device || endpoint.ownedQuery) &&
+        !endpoint.path.startsWith('/api/v1/sync/pull'),
+    );
+    // The device-health read first: before user-2 syncs anything, that device id is only user-1's.
+    sync.sort((x, y) => Number(!x.ownedQuery) - Number(!y.ownedQuery));
+    for (const endpoint of sync) {
+      const context = `${endpoint.method} ${endpoint.path} by user-2`;
+      const result = await call(t, endpoint.method, requestPath(endpoint, a), {
+        key,
+        device: endpoint.device ? device : undefined,
+        body: endpoint.body?.(a),
+      });
+      expect([context, leaked(result, secrets)]).toEqual([context, []]);
+      if (endpoint.ownedQuery) {
+        expectError(result, 404, 'NOT_FOUND', context);
+        count('404 on the first user’s device');
+      } else {
+        expect([context, result.status]).toEqual([context, 200]);
+        count('2xx on its own device of that id');
+      }
+    }
+    const status = await call(t, 'GET', '/api/v1/sync/queue-status', { key, device });
+    expect(status.body).toMatchObject({ pending_items: 0 });
+    // Edits, deletions and a replayed mutation id of the first user's records: refused, no copy sent back.
+    const [task, journal] = a.mobileIds;
+    const edits = await call(t, 'POST', '/api/v1/sync/push', {
+      key,
+      device,
+      body: {
+        items: [
+          pushItem({ mobile_id: task, base_version: 3, data: { remarks: 'taken over' } }),
+          pushItem({ domain: 'journal', mobile_id: journal, base_version: 2, data: { title: 'mine' } }),
+          pushItem({ mobile_id: task, base_version: 0, data: {}, deleted: true }),
+        ],
+      },
+    });
+    expect(edits.status).toBe(200);
+    for (const result of edits.body.results) {
+      expect(result).toMatchObject({ status: 'rejected', record: null, error: { code: 'RECORD_FORBIDDEN' } });
+      count('RECORD_FORBIDDEN on the first user’s record');
+    }
+    expect(leaked(edits, [a.marker])).toEqual([]);
+    expect(await userState(t.db, a)).toEqual(before);
+    process.stdout.write(`users within a tenant: ${JSON.stringify(cells)}\n`);
+
+    function count(name: string): void {
+      cells[name] = (cells[name] ?? 0) + 1;
+    }
+  });
+});
+
 describe('rate limiting per credential', () => {
   const LIMIT = 5;
   let t: TestApp;

@@ -18,13 +18,13 @@ export interface DeviceHealthRow {
 }
 
 const SCORE = healthScoreSql('h', '$2::timestamptz');
-const COLUMNS = `h.device_id, h.user_id, h.last_sync_at, h.total_syncs, h.failed_syncs_count, h.avg_sync_duration_ms,
+const COLUMNS = `h.device_id, NULLIF(h.user_id, '') AS user_id, h.last_sync_at, h.total_syncs, h.failed_syncs_count, h.avg_sync_duration_ms,
   h.conflicts_encountered, h.network_type, h.app_version, h.os_version, ${SCORE} AS health_score`;
 
 /** sync_device_health reads; every score is recomputed for `now` because recency decays with time. */
 @Injectable()
 export class DeviceHealthRepository {
-  /** One device of the tenant; with userId, only when that user synced it last. */
+  /** One user's device ('' for a device synced without a user); without userId, the device id's latest synced. */
   async find(
     db: Queryable,
     tenantId: string,
@@ -35,7 +35,8 @@ export class DeviceHealthRepository {
     const rows = await sql<DeviceHealthRow>(
       db,
       `SELECT ${COLUMNS} FROM sync_device_health h
-       WHERE h.tenant_id = $1 AND h.device_id = $3 AND ($4::text IS NULL OR h.user_id = $4)`,
+       WHERE h.tenant_id = $1 AND h.device_id = $3 AND ($4::text IS NULL OR h.user_id = $4)
+       ORDER BY h.last_sync_at DESC LIMIT 1`,
       [tenantId, now.toISOString(), deviceId, userId],
     );
     return rows[0];
@@ -52,7 +53,7 @@ export class DeviceHealthRepository {
     return sql<DeviceHealthRow>(
       db,
       `SELECT * FROM (SELECT ${COLUMNS} FROM sync_device_health h WHERE h.tenant_id = $1) s
-       WHERE s.health_score < $3 ORDER BY s.health_score, s.device_id LIMIT $4`,
+       WHERE s.health_score < $3 ORDER BY s.health_score, s.device_id, s.user_id LIMIT $4`,
       [tenantId, now.toISOString(), threshold, limit],
     );
   }
@@ -66,22 +67,22 @@ export class DeviceHealthRepository {
     return rows[0]?.n ?? 0;
   }
 
-  /** A keyset page by device id, optionally only devices scoring at most maxHealth. */
+  /** A keyset page by device id and user, optionally only devices scoring at most maxHealth. */
   async page(
     db: Queryable,
     tenantId: string,
     now: Date,
     maxHealth: number | null,
-    afterDeviceId: string | null,
+    after: { deviceId: string; userId: string } | null,
     limit: number,
   ): Promise<DeviceHealthRow[]> {
     return sql<DeviceHealthRow>(
       db,
       `SELECT ${COLUMNS} FROM sync_device_health h
-       WHERE h.tenant_id = $1 AND ($3::text IS NULL OR h.device_id > $3)
+       WHERE h.tenant_id = $1 AND ($3::text IS NULL OR (h.device_id, h.user_id) > ($3, $6::text))
          AND ($4::float8 IS NULL OR ${SCORE} <= $4::float8)
-       ORDER BY h.device_id LIMIT $5`,
-      [tenantId, now.toISOString(), afterDeviceId, maxHealth, limit],
+       ORDER BY h.device_id, h.user_id LIMIT $5`,
+      [tenantId, now.toISOString(), after?.deviceId ?? null, maxHealth, limit, after?.userId ?? ''],
     );
   }
 

@@ -18,7 +18,8 @@ export interface DeviceHealthCheckResult {
   openedAlerts: AlertRow[];
 }
 
-const DEVICE_CURSOR = new CursorCodec('dv1:', [/^.{1,128}$/s]);
+/** The user id (hex: it may hold ":") and the device id (the rest). */
+const DEVICE_CURSOR = new CursorCodec('dv2:', [/^(?:[0-9a-f]{2}){0,512}$/, /^.{1,128}$/s]);
 
 @Injectable()
 export class DeviceHealthService {
@@ -64,7 +65,7 @@ export class DeviceHealthService {
     return outcome.result;
   }
 
-  /** A sync caller sees only devices its own user synced last; admin any device of the tenant. */
+  /** A sync caller sees only its own user's device of that id; admin the device id's latest synced. */
   async deviceHealth(principal: Principal, deviceId: string, now = new Date()): Promise<DeviceHealthDto> {
     const userId = isAdmin(principal) ? null : (principal.userId ?? '');
     const row = await this.devices.find(this.db, principal.tenantId, now, deviceId, userId);
@@ -79,10 +80,15 @@ export class DeviceHealthService {
     limit: number,
     now = new Date(),
   ): Promise<DevicePageDto> {
-    const after = cursor === null ? null : DEVICE_CURSOR.decode(cursor)[0];
+    const parts = cursor === null ? null : DEVICE_CURSOR.decode(cursor);
+    const after = parts && { userId: Buffer.from(parts[0], 'hex').toString('utf8'), deviceId: parts[1] };
     const rows = await this.devices.page(this.db, tenantId, now, maxHealth, after, limit + 1);
     const page = rows.slice(0, limit);
-    const next = rows.length > limit ? DEVICE_CURSOR.encode([page[page.length - 1].device_id]) : null;
+    const last = page[page.length - 1];
+    const next =
+      rows.length > limit
+        ? DEVICE_CURSOR.encode([Buffer.from(last.user_id ?? '', 'utf8').toString('hex'), last.device_id])
+        : null;
     return DevicePageDto.from(page, next);
   }
 }

@@ -51,14 +51,13 @@ export class SyncEventRepository {
        INSERT INTO sync_device_health AS h
          (tenant_id, device_id, user_id, last_sync_at, total_syncs, failed_syncs_count, avg_sync_duration_ms,
           conflicts_encountered, health_score, network_type, app_version, os_version, clock_offset_ms)
-       SELECT e.tenant_id, e.device_id, e.user_id, e.occurred_at, 1, CASE WHEN e.success THEN 0 ELSE 1 END,
+       SELECT e.tenant_id, e.device_id, COALESCE(e.user_id, ''), e.occurred_at, 1, CASE WHEN e.success THEN 0 ELSE 1 END,
               e.duration_ms, e.conflicts,
               ${healthScoreSqlOf('1', 'CASE WHEN e.success THEN 0 ELSE 1 END', 'e.conflicts', 'e.occurred_at', 'GREATEST(now(), e.occurred_at)')},
               e.network_type, $17, $18, $19
        FROM event e
        WHERE e.device_id IS NOT NULL
        ON CONFLICT ON CONSTRAINT pk_sync_device_health DO UPDATE SET
-         user_id = COALESCE(EXCLUDED.user_id, h.user_id),
          last_sync_at = ${NEW_LAST},
          total_syncs = ${NEW_TOTAL},
          failed_syncs_count = ${NEW_FAILED},

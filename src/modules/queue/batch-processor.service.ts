@@ -1,12 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { isAdmin, Principal } from '../../common/auth/principal';
+import type { Domain } from '../../common/domain';
 import type { SyncMeter } from '../../common/metering/sync-meter';
+import { AppConfig } from '../../config/app-config';
 import { defaultPolicy } from '../conflict/conflict.policy';
 import { ConflictLogService } from '../conflict/conflict-log.service';
 import { ConflictPolicyService } from '../conflict/conflict-policy.service';
-import { recordKey, RecordKey, SyncRecordRepository } from '../sync/sync-record.repository';
+import { DirectoryService } from '../scope/directory.service';
+import { refKey, ScopeIndexService, StoredScope, versionKeys } from '../scope/scope-index.service';
+import type { Membership } from '../scope/scope.policy';
+import type { SyncRules } from '../scope/sync-rules.policy';
+import { SyncRulesService } from '../scope/sync-rules.service';
+import {
+  recordKey,
+  RecordKey,
+  RecordRow,
+  RecordWrite,
+  SyncRecordRepository,
+  WrittenRecord,
+} from '../sync/sync-record.repository';
 import { ClaimFilter, ItemOutcome, QueueItemRepository } from './queue-item.repository';
-import { ItemResult, planBatch, PlannedItem } from './queue.policy';
+import { ItemResult, planBatch, PlannedItem, WriteGuard } from './queue.policy';
+import { ItemPrincipal, scopeGuard } from './write-guard.policy';
 
 export interface ProcessedBatch {
   items: PlannedItem[];
@@ -16,6 +32,16 @@ export interface ProcessedBatch {
 export function emptyBatch(): ProcessedBatch {
   return { items: [], results: new Map() };
 }
+
+/** What a batch's write checks and scope keys read once, under the record locks. */
+interface BatchScope {
+  rules: SyncRules;
+  stored: Map<string, StoredScope>;
+  memberships: Map<string, Membership[]>;
+  guard: WriteGuard;
+}
+
+const UNRESTRICTED: ItemPrincipal = { keys: [], admin: true };
 
 /**
  * Applies queue items through the conflict engine, one batch per call inside the caller's transaction, in a fixed
@@ -28,15 +54,20 @@ export class BatchProcessorService {
     private readonly records: SyncRecordRepository,
     private readonly conflictPolicies: ConflictPolicyService,
     private readonly conflicts: ConflictLogService,
+    private readonly config: AppConfig,
+    private readonly rules: SyncRulesService,
+    private readonly directory: DirectoryService,
+    private readonly scopes: ScopeIndexService,
   ) {}
 
-  async processClaim(manager: EntityManager, filter: ClaimFilter): Promise<ProcessedBatch> {
+  /** `actor`: the caller whose request applies the items (push, partial sync); without one, each item's user. */
+  async processClaim(manager: EntityManager, filter: ClaimFilter, actor?: Principal): Promise<ProcessedBatch> {
     const started = process.hrtime.bigint();
     const claimed = await this.items.claim(manager, filter);
     if (claimed.length === 0) return emptyBatch();
     const items = await this.withoutSkippedPredecessors(manager, filter.tenantId, claimed);
     if (items.length === 0) return emptyBatch();
-    return this.applyItems(manager, filter.tenantId, items, started);
+    return this.applyItems(manager, filter.tenantId, items, started, actor);
   }
 
   /** Plans and writes a batch of locked (or freshly inserted, so invisible to others) items. */
@@ -45,6 +76,7 @@ export class BatchProcessorService {
     tenantId: string,
     items: PlannedItem[],
     started: bigint,
+    actor?: Principal,
   ): Promise<ProcessedBatch> {
     const keys = uniqueKeys(items);
     await this.records.lock(manager, tenantId, keys);
@@ -61,7 +93,17 @@ export class BatchProcessorService {
       wanted.map((item) => ({ domain: item.domain, mobileId: item.mobile_id, version: item.base_version })),
     );
     const policies = await this.conflictPolicies.policiesFor(manager, tenantId);
-    const plan = planBatch({ now: new Date() }, items, current, revisions, policies, defaultPolicy);
+    const scope = this.config.get('BENCH_SKIP_SCOPES')
+      ? null
+      : await this.batchScope(manager, tenantId, items, current, actor);
+    const plan = planBatch(
+      { now: new Date(), guard: scope?.guard },
+      items,
+      current,
+      revisions,
+      policies,
+      defaultPolicy,
+    );
 
     await this.conflicts.recordConflicts(manager, tenantId, plan.conflicts);
     await this.records.writeRevisions(manager, tenantId, plan.writes);
@@ -73,8 +115,88 @@ export class BatchProcessorService {
     const msPerItem = Number(process.hrtime.bigint() - started) / 1e6 / items.length;
     await this.items.markDone(manager, tenantId, outcomes, msPerItem);
     // Last: the tenant's feed lock is held from here to commit, so keep that stretch short.
-    await this.records.writeCurrent(manager, tenantId, plan.writes);
+    const written = await this.records.writeCurrent(manager, tenantId, plan.writes);
+    if (scope) await this.writeKeys(manager, tenantId, scope, plan.writes, written);
     return { items, results: plan.results };
+  }
+
+  /**
+   * Rules, stored keys, the owners' memberships and each acting user's keys, read once per batch. An admin actor
+   * and an item queued without a user are unrestricted.
+   */
+  private async batchScope(
+    manager: EntityManager,
+    tenantId: string,
+    items: PlannedItem[],
+    current: RecordRow[],
+    actor: Principal | undefined,
+  ): Promise<BatchScope> {
+    const rules = await this.rules.rulesFor(manager, tenantId);
+    const stored = await this.scopes.storedScopes(
+      manager,
+      tenantId,
+      uniqueKeys(items).map((key) => ({ domain: key.domain as Domain, mobileId: key.mobileId })),
+    );
+    const exists = new Set(current.map((row) => recordKey(row.domain, row.mobile_id)));
+    const creatorOf = (domain: string, mobileId: string, author: string | null): string | null =>
+      stored.get(refKey(domain, mobileId))?.createdBy ?? (exists.has(recordKey(domain, mobileId)) ? null : author);
+    const memberships = await this.scopes.ownerMemberships(manager, tenantId, rules, [
+      ...items.map((item) => ({
+        domain: item.domain as Domain,
+        data: item.payload,
+        creator: creatorOf(item.domain, item.mobile_id, item.user_id),
+      })),
+      ...current.map((row) => ({
+        domain: row.domain as Domain,
+        data: row.data,
+        creator: creatorOf(row.domain, row.mobile_id, null),
+      })),
+    ]);
+    const principals = new Map<string | null, ItemPrincipal>();
+    if (actor && isAdmin(actor)) for (const item of items) principals.set(item.user_id, UNRESTRICTED);
+    for (const userId of new Set(items.map((item) => item.user_id))) {
+      if (principals.has(userId)) continue;
+      principals.set(
+        userId,
+        userId === null
+          ? UNRESTRICTED
+          : { keys: (await this.directory.scopeOf(manager, tenantId, userId)).keys, admin: false },
+      );
+    }
+    const guard = scopeGuard({
+      rules,
+      principalOf: (item) => principals.get(item.user_id)!,
+      stored: (domain, mobileId) => stored.get(refKey(domain, mobileId)),
+      keysOf: (domain, data, creator) => versionKeys(rules, domain, data, creator, memberships),
+    });
+    return { rules, stored, memberships, guard };
+  }
+
+  /** The scope keys of every version written, after writeCurrent gave them their change_seq: one statement. */
+  private async writeKeys(
+    manager: EntityManager,
+    tenantId: string,
+    scope: BatchScope,
+    writes: RecordWrite[],
+    written: WrittenRecord[],
+  ): Promise<void> {
+    const seqs = new Map(written.map((row) => [recordKey(row.domain, row.mobile_id), row.change_seq]));
+    await this.scopes.writeRecordKeys(
+      manager,
+      tenantId,
+      scope.rules,
+      writes.map((write) => ({
+        domain: write.domain as Domain,
+        mobileId: write.mobileId,
+        version: write.version,
+        data: write.data,
+        deleted: write.deleted,
+        userId: write.userId,
+        changeSeq: seqs.get(recordKey(write.domain, write.mobileId))!,
+      })),
+      scope.stored,
+      scope.memberships,
+    );
   }
 
   /** Drops items whose earlier pending edit of the same record (same device) is held by another processor. */
@@ -88,7 +210,7 @@ export class BatchProcessorService {
     const blocked = new Set<string>();
     const allowed = new Set<string>();
     for (const row of pending) {
-      const chain = `${row.device_id}|${recordKey(row.domain, row.mobile_id)}`;
+      const chain = `${row.user_id ?? ''}|${row.device_id}|${recordKey(row.domain, row.mobile_id)}`;
       if (blocked.has(chain)) continue;
       if (claimedIds.has(row.id)) allowed.add(row.id);
       else blocked.add(chain);

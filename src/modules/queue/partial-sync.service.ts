@@ -26,12 +26,16 @@ export class PartialSyncService {
     const priority = (request.priority ?? 'high') as Priority;
     const scope = ownerScope(principal);
     const processed = await this.db.transaction((manager) =>
-      this.processor.processClaim(manager, {
-        tenantId: principal.tenantId,
-        ...scope,
-        maxPriorityRank: PRIORITY_RANK[priority],
-        limit: batchSize,
-      }),
+      this.processor.processClaim(
+        manager,
+        {
+          tenantId: principal.tenantId,
+          ...scope,
+          maxPriorityRank: PRIORITY_RANK[priority],
+          limit: batchSize,
+        },
+        principal,
+      ),
     );
     const remaining = await this.items.countPending(this.db, principal.tenantId, scope.deviceId, scope.userId);
     meterBatch(meter, processed);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Principal } from '../../common/auth/principal';
+import { Principal, requireSyncUser } from '../../common/auth/principal';
 import { PRIORITY_RANK } from '../../common/domain';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
 import type { SyncMeter } from '../../common/metering/sync-meter';
@@ -14,7 +14,7 @@ import { canonicalJson, ItemResult, mutationHash, PlannedItem } from './queue.po
 
 /**
  * Takes a device's push: checks what the schema cannot, stores every mutation idempotently (unique per device and
- * client_mutation_id), replays the stored result of a retried one and, in mode process, applies the device's items.
+ * user, device and client_mutation_id: a device id is its user's), replays the stored result of a retried one and, in mode process, applies the device's items.
  */
 @Injectable()
 export class PushIntakeService {
@@ -26,6 +26,7 @@ export class PushIntakeService {
   ) {}
 
   async push(principal: Principal, request: PushRequest, meter: SyncMeter): Promise<PushResponseDto> {
+    requireSyncUser(principal);
     const deviceId = requireDevice(principal);
     const now = new Date();
     const clockOffsetMs = request.device_info?.device_time
@@ -39,7 +40,7 @@ export class PushIntakeService {
 
     const incoming = this.toQueueItems(request, clockOffsetMs);
     const { results, stored, processed } = await this.db.transaction(async (manager) => {
-      await this.items.lockDevice(manager, principal.tenantId, deviceId);
+      await this.items.lockDevice(manager, principal.tenantId, principal.userId, deviceId);
       const inserted = await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming);
       const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
       const allNew = inserted.length === incoming.length;
@@ -49,6 +50,7 @@ export class PushIntakeService {
         : await this.items.findByMutationIds(
             manager,
             principal.tenantId,
+            principal.userId,
             deviceId,
             incoming.map((item) => item.client_mutation_id),
           );
@@ -73,7 +75,7 @@ export class PushIntakeService {
     // items it attempted.
     meter.items = stored;
     meterBatch(meter, processed);
-    const pending = await this.items.countPending(this.db, principal.tenantId, deviceId, null);
+    const pending = await this.items.countPending(this.db, principal.tenantId, deviceId, principal.userId);
     return { results, remaining: pending.pending };
   }
 
@@ -91,19 +93,26 @@ export class PushIntakeService {
   ): Promise<ProcessedBatch> {
     const ids = [...insertedIds.values()];
     const firstId = ids.reduce((min, id) => (BigInt(id) < BigInt(min) ? id : min), ids[0]);
-    if (allNew && !(await this.items.hasPendingBefore(manager, principal.tenantId, deviceId, firstId))) {
+    if (
+      allNew &&
+      !(await this.items.hasPendingBefore(manager, principal.tenantId, principal.userId, deviceId, firstId))
+    ) {
       const planned = incoming.map((item) =>
         toPlanned(item, insertedIds.get(item.client_mutation_id)!, deviceId, principal.userId),
       );
-      return this.processor.applyItems(manager, principal.tenantId, planned, process.hrtime.bigint());
+      return this.processor.applyItems(manager, principal.tenantId, planned, process.hrtime.bigint(), principal);
     }
-    return this.processor.processClaim(manager, {
-      tenantId: principal.tenantId,
-      deviceId,
-      userId: null,
-      maxPriorityRank: PRIORITY_RANK.low,
-      limit: this.config.get('PUSH_MAX_ITEMS') * 2,
-    });
+    return this.processor.processClaim(
+      manager,
+      {
+        tenantId: principal.tenantId,
+        deviceId,
+        userId: principal.userId,
+        maxPriorityRank: PRIORITY_RANK.low,
+        limit: this.config.get('PUSH_MAX_ITEMS') * 2,
+      },
+      principal,
+    );
   }
 
   private toQueueItems(request: PushRequest, clockOffsetMs: number | null): NewQueueItem[] {

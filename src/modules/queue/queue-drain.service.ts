@@ -34,7 +34,7 @@ export class QueueDrainService {
           this.processor.processClaim(manager, {
             tenantId: device.tenant_id,
             deviceId: device.device_id,
-            userId: null,
+            userId: device.user_id,
             maxPriorityRank: PRIORITY_RANK.low,
             limit: DRAIN_BATCH,
           }),

@@ -43,6 +43,10 @@ export interface ItemOutcome {
   result: ItemResult;
 }
 
+/** The unique indexes that keep a mutation id once per user and device (and per device for items without a user). */
+const MUTATION_ARBITER = '(tenant_id, user_id, device_id, client_mutation_id) WHERE user_id IS NOT NULL';
+const MUTATION_ARBITER_NO_USER = '(tenant_id, device_id, client_mutation_id) WHERE user_id IS NULL';
+
 const CLAIMED_COLUMNS = `q.id, q.device_id, q.user_id, q.client_mutation_id, q.domain, q.mobile_id, q.base_version,
   q.payload, q.deleted, q.client_updated_at, q.clock_offset_ms::float8 AS clock_offset_ms, q.priority`;
 
@@ -53,12 +57,15 @@ export class QueueItemRepository {
    * Serializes the pushes of one device until the transaction ends: concurrent copies of a push whose items come in
    * different orders would otherwise lock the same mutation ids in opposite orders and deadlock.
    */
-  async lockDevice(db: Queryable, tenantId: string, deviceId: string): Promise<void> {
-    await sql(db, 'SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`push:${tenantId}:${deviceId}`)]);
+  async lockDevice(db: Queryable, tenantId: string, userId: string | null, deviceId: string): Promise<void> {
+    await sql(db, 'SELECT pg_advisory_xact_lock($1::bigint)', [
+      advisoryKey(`push:${tenantId}:${userId ?? ''}:${deviceId}`),
+    ]);
   }
 
   /**
-   * Stores new mutations in push order; ones already known (same device and client_mutation_id) are left alone.
+   * Stores new mutations in push order; ones already known (same user, device and client_mutation_id) are left
+   * alone. A device id is its user's: the same id under another user is another device.
    * The batch travels as one JSON document (cheaper to encode and parse than arrays of JSON strings).
    */
   async insertNew(
@@ -80,19 +87,26 @@ export class QueueItemRepository {
             WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
                                  client_updated_at, priority, clock_offset_ms, ord)
        ORDER BY i.ord
-       ON CONFLICT (tenant_id, device_id, client_mutation_id) DO NOTHING
+       ON CONFLICT ${userId === null ? MUTATION_ARBITER_NO_USER : MUTATION_ARBITER} DO NOTHING
        RETURNING id, client_mutation_id`,
       [tenantId, deviceId, userId, JSON.stringify(items)],
     );
   }
 
   /** Whether the device has a pending item older than the given id (then a push must go through a claim). */
-  async hasPendingBefore(db: Queryable, tenantId: string, deviceId: string, beforeId: string): Promise<boolean> {
+  async hasPendingBefore(
+    db: Queryable,
+    tenantId: string,
+    userId: string | null,
+    deviceId: string,
+    beforeId: string,
+  ): Promise<boolean> {
     const rows = await sql<{ found: boolean }>(
       db,
       `SELECT EXISTS (SELECT 1 FROM sync_queue_item
-                      WHERE tenant_id = $1 AND device_id = $2 AND status = 'pending' AND id < $3) AS found`,
-      [tenantId, deviceId, beforeId],
+                      WHERE tenant_id = $1 AND device_id = $2 AND user_id IS NOT DISTINCT FROM $4
+                        AND status = 'pending' AND id < $3) AS found`,
+      [tenantId, deviceId, beforeId, userId],
     );
     return rows[0].found;
   }
@@ -100,6 +114,7 @@ export class QueueItemRepository {
   async findByMutationIds(
     db: Queryable,
     tenantId: string,
+    userId: string | null,
     deviceId: string,
     mutationIds: string[],
   ): Promise<StoredItem[]> {
@@ -107,8 +122,9 @@ export class QueueItemRepository {
       db,
       `SELECT id, client_mutation_id, payload_hash, domain, mobile_id, priority, status, result
        FROM sync_queue_item
-       WHERE tenant_id = $1 AND device_id = $2 AND client_mutation_id = ANY($3::text[])`,
-      [tenantId, deviceId, mutationIds],
+       WHERE tenant_id = $1 AND device_id = $2 AND user_id IS NOT DISTINCT FROM $4
+         AND client_mutation_id = ANY($3::text[])`,
+      [tenantId, deviceId, mutationIds, userId],
     );
   }
 
@@ -121,7 +137,7 @@ export class QueueItemRepository {
     return sql<PlannedItem>(
       db,
       `WITH pending AS (
-         SELECT id, min(priority) OVER (PARTITION BY device_id, domain, mobile_id ORDER BY id DESC) AS urgency
+         SELECT id, min(priority) OVER (PARTITION BY user_id, device_id, domain, mobile_id ORDER BY id DESC) AS urgency
          FROM sync_queue_item
          WHERE tenant_id = $1 AND status = 'pending'
            AND ($2::text IS NULL OR device_id = $2) AND ($3::text IS NULL OR user_id = $3)
@@ -142,17 +158,25 @@ export class QueueItemRepository {
     db: Queryable,
     tenantId: string,
     items: PlannedItem[],
-  ): Promise<Array<{ id: string; device_id: string; domain: string; mobile_id: string }>> {
+  ): Promise<Array<{ id: string; user_id: string | null; device_id: string; domain: string; mobile_id: string }>> {
     if (items.length === 0) return [];
     return sql(
       db,
-      `SELECT q.id, q.device_id, q.domain, q.mobile_id
+      `SELECT q.id, q.user_id, q.device_id, q.domain, q.mobile_id
        FROM sync_queue_item q
-       JOIN (SELECT DISTINCT * FROM unnest($2::text[], $3::text[], $4::uuid[])) AS k(device_id, domain, mobile_id)
+       JOIN (SELECT DISTINCT * FROM unnest($2::text[], $3::text[], $4::uuid[], $5::text[]))
+              AS k(device_id, domain, mobile_id, user_id)
          ON q.device_id = k.device_id AND q.domain = k.domain AND q.mobile_id = k.mobile_id
+        AND q.user_id IS NOT DISTINCT FROM k.user_id
        WHERE q.tenant_id = $1 AND q.status = 'pending'
        ORDER BY q.id`,
-      [tenantId, items.map((i) => i.device_id), items.map((i) => i.domain), items.map((i) => i.mobile_id)],
+      [
+        tenantId,
+        items.map((i) => i.device_id),
+        items.map((i) => i.domain),
+        items.map((i) => i.mobile_id),
+        items.map((i) => i.user_id),
+      ],
     );
   }
 
@@ -204,12 +228,15 @@ export class QueueItemRepository {
     return rows[0]?.avg ?? null;
   }
 
-  /** Devices with pending items, oldest waiting first, across all tenants (the drain). */
-  async pendingDevices(db: Queryable, limit: number): Promise<Array<{ tenant_id: string; device_id: string }>> {
+  /** Devices (a user's device id) with pending items, oldest waiting first, across all tenants (the drain). */
+  async pendingDevices(
+    db: Queryable,
+    limit: number,
+  ): Promise<Array<{ tenant_id: string; user_id: string | null; device_id: string }>> {
     return sql(
       db,
-      `SELECT tenant_id, device_id FROM sync_queue_item WHERE status = 'pending'
-       GROUP BY tenant_id, device_id ORDER BY min(id) LIMIT $1`,
+      `SELECT tenant_id, user_id, device_id FROM sync_queue_item WHERE status = 'pending'
+       GROUP BY tenant_id, user_id, device_id ORDER BY min(id) LIMIT $1`,
       [limit],
     );
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConflictModule } from '../conflict/conflict.module';
+import { ScopeModule } from '../scope/scope.module';
 import { SyncModule } from '../sync/sync.module';
 import { BatchProcessorService } from './batch-processor.service';
 import { PartialSyncService } from './partial-sync.service';
@@ -11,7 +12,7 @@ import { QueueController } from './queue.controller';
 import { QueueScheduler } from './queue.scheduler';
 
 @Module({
-  imports: [ConflictModule, SyncModule],
+  imports: [ConflictModule, ScopeModule, SyncModule],
   controllers: [QueueController],
   providers: [
     QueueItemRepository,

@@ -214,10 +214,10 @@ describe('queue rules', () => {
   describe(ownerScope.name, () => {
     const principal = { tenantId: '7', userId: null, scopes: ['sync' as const], deviceId: null, credentialId: 'k' };
 
-    it('acts on the calling device when it names one', () => {
+    it("acts on the calling user's device when it names one (a device id is its user's)", () => {
       expect(ownerScope({ ...principal, userId: 'u1', deviceId: 'dev-1' })).toEqual({
         deviceId: 'dev-1',
-        userId: null,
+        userId: 'u1',
       });
     });
 
@@ -229,8 +229,11 @@ describe('queue rules', () => {
       expect(ownerScope({ ...principal, scopes: ['admin'] })).toEqual({ deviceId: null, userId: null });
     });
 
-    it('refuses a device credential without a user that names no device', () => {
-      expect(() => ownerScope(principal)).toThrow('X-Device-Id is required for a credential without a user');
+    it('refuses a sync credential without a user, with or without a device', () => {
+      expect(() => ownerScope(principal)).toThrow(expect.objectContaining({ code: 'USER_REQUIRED' }));
+      expect(() => ownerScope({ ...principal, deviceId: 'dev-1' })).toThrow(
+        expect.objectContaining({ code: 'USER_REQUIRED' }),
+      );
     });
   });
 });

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { isAdmin, Principal } from '../../common/auth/principal';
-import { AppException } from '../../common/errors/app-exception';
+import { Principal, requireSyncUser } from '../../common/auth/principal';
 import type { ConflictLogInsert } from '../conflict/conflict-log.repository';
 import { EffectivePolicy, Entry, resolveConflict } from '../conflict/conflict.policy';
 import { recordKey, RecordRow, RecordWrite, RevisionRow } from '../sync/sync-record.repository';
@@ -42,8 +41,41 @@ export interface ItemResult {
   winning_version: 'client' | 'server' | 'merged' | 'none' | null;
   conflict_id: string | null;
   record: RecordCopy | null;
-  error: { code: string; message: string } | null;
+  error: ItemError | null;
 }
+
+export interface ItemError {
+  code: string;
+  message: string;
+  /** FIELD_FORBIDDEN: the supervisor-only fields the item changed. */
+  details?: Array<{ field: string }>;
+}
+
+/** A record as a write check sees it: the current server copy (pre-image) or the version an item would write. */
+export interface GuardedVersion {
+  version: number;
+  data: Entry;
+  deleted: boolean;
+}
+
+export type GuardVerdict =
+  | { allowed: true }
+  | {
+      allowed: false;
+      error: ItemError;
+      /** The caller may read the current copy (it is sent back). */ readable: boolean;
+    };
+
+/**
+ * Write authorization of one item: `after` null asks only whether the current copy may be acted on (pre-image),
+ * otherwise whether the item may write `after` over `before` (null for a create). Allowed writes are remembered by
+ * the guard, so a later item of the same record is checked against them.
+ */
+export type WriteGuard = (
+  item: PlannedItem,
+  before: GuardedVersion | null,
+  after: GuardedVersion | null,
+) => GuardVerdict;
 
 export interface BatchPlan {
   writes: RecordWrite[];
@@ -121,7 +153,7 @@ function copyOf(domain: string, mobileId: string, state: RecordState | undefined
  * revision. Pure: all state comes in, the writes, conflict log rows and results go out.
  */
 export function planBatch(
-  tenantContext: { now: Date },
+  tenantContext: { now: Date; guard?: WriteGuard },
   items: PlannedItem[],
   records: RecordRow[],
   revisions: RevisionRow[],
@@ -161,6 +193,22 @@ export function planBatch(
       record: null,
       error: null,
     };
+    const guard = tenantContext.guard ?? (() => ({ allowed: true }) as const);
+    const refuse = (verdict: Extract<GuardVerdict, { allowed: false }>): void => {
+      plan.statuses.set(item.id, 'rejected');
+      plan.results.set(item.id, {
+        ...base,
+        status: 'rejected',
+        server_version: verdict.readable ? (current?.version ?? null) : null,
+        record: verdict.readable ? copyOf(item.domain, item.mobile_id, current) : null,
+        error: verdict.error,
+      });
+    };
+    const preImage = current === undefined ? null : guard(item, current, null);
+    if (preImage !== null && !preImage.allowed) {
+      refuse(preImage);
+      continue;
+    }
     const write = (data: Entry, deleted: boolean, origin: string, editedAt: Date | null): number => {
       const version = (current?.version ?? 0) + 1;
       plan.writes.push({
@@ -195,6 +243,15 @@ export function planBatch(
       continue;
     }
     if (current === undefined || item.base_version === current.version) {
+      const verdict = guard(item, current ?? null, {
+        version: (current?.version ?? 0) + 1,
+        data: item.payload,
+        deleted: item.deleted,
+      });
+      if (!verdict.allowed) {
+        refuse(verdict);
+        continue;
+      }
       const version = write(item.payload, item.deleted, 'push', clientTime);
       plan.statuses.set(item.id, 'processed');
       plan.results.set(item.id, { ...base, status: 'applied', server_version: version, winning_version: 'client' });
@@ -212,16 +269,25 @@ export function planBatch(
       serverUpdatedAt: current.clientUpdatedAt ?? current.updatedAt,
       clientUpdatedAt: clientTime,
     });
+    const winning =
+      resolution.resolution === 'resolved' && resolution.winning_version !== 'server' ? resolution.winning_entry : null;
+    const deleted = resolution.winning_version === 'client' ? item.deleted : false;
+    if (winning) {
+      const verdict = guard(item, current, { version: current.version + 1, data: winning, deleted });
+      if (!verdict.allowed) {
+        refuse(verdict);
+        continue;
+      }
+    }
     const conflictId = newId();
     const serverVersion = current.version;
     let resultVersion = current.version;
-    if (resolution.resolution === 'resolved' && resolution.winning_version !== 'server' && resolution.winning_entry) {
-      const deleted = resolution.winning_version === 'client' ? item.deleted : false;
+    if (winning) {
       const editedAt =
         resolution.winning_version === 'client'
           ? clientTime
           : new Date(Math.max(clientTime?.getTime() ?? 0, (current.clientUpdatedAt ?? current.updatedAt).getTime()));
-      resultVersion = write(resolution.winning_entry, deleted, 'conflict', editedAt);
+      resultVersion = write(winning, deleted, 'conflict', editedAt);
     }
     const manual = resolution.resolution === 'manual_required';
     plan.conflicts.push({
@@ -262,12 +328,15 @@ export function planBatch(
   return plan;
 }
 
-/** Whose items a caller acts on: its device, else its user's devices, else (admin without user) the tenant. */
+/**
+ * Whose items a caller acts on: its user's device (a device id is its user's), else its user's devices, else (admin
+ * without user) the tenant.
+ */
 export function ownerScope(principal: Principal): { deviceId: string | null; userId: string | null } {
-  if (principal.deviceId) return { deviceId: principal.deviceId, userId: null };
+  requireSyncUser(principal);
+  if (principal.deviceId) return { deviceId: principal.deviceId, userId: principal.userId };
   if (principal.userId) return { deviceId: null, userId: principal.userId };
-  if (isAdmin(principal)) return { deviceId: null, userId: null };
-  throw AppException.validation('X-Device-Id is required for a credential without a user');
+  return { deviceId: null, userId: null };
 }
 
 export type ServerLoad = 'low' | 'medium' | 'high';

@@ -48,6 +48,19 @@ export interface ScopeWriteSummary {
   logged: number;
 }
 
+/** The keys a record version holds, given its creator and the owners' memberships (see ownerMemberships). */
+export function versionKeys(
+  rules: SyncRules,
+  domain: Domain,
+  data: RecordData,
+  creator: string | null,
+  memberships: ReadonlyMap<string, readonly Membership[]>,
+): string[] {
+  const owner = recordOwner(rules, domain, data, creator);
+  const ownerMemberships = owner === null ? [] : (memberships.get(owner) ?? []);
+  return recordKeys(rules, domain, data, { creator, ownerMemberships });
+}
+
 export function refKey(domain: string, mobileId: string): string {
   return `${domain}:${mobileId.toLowerCase()}`;
 }
@@ -102,6 +115,7 @@ export class ScopeIndexService {
     rules: SyncRules,
     versions: readonly VersionInput[],
     stored: ReadonlyMap<string, StoredScope>,
+    known?: ReadonlyMap<string, readonly Membership[]>,
   ): Promise<string[][]> {
     const creators = new Map<string, string | null>();
     for (const version of versions) {
@@ -109,37 +123,53 @@ export class ScopeIndexService {
       if (!creators.has(key)) creators.set(key, stored.get(key)?.createdBy ?? null);
       if (version.version === 1 && creators.get(key) === null) creators.set(key, version.userId);
     }
+    const memberships =
+      known ??
+      (await this.ownerMemberships(
+        db,
+        tenantId,
+        rules,
+        versions.map((version) => ({
+          ...version,
+          creator: creators.get(refKey(version.domain, version.mobileId)) ?? null,
+        })),
+      ));
+    return versions.map((version) => {
+      const key = refKey(version.domain, version.mobileId);
+      const held = stored.get(key)?.keys ?? [];
+      if (version.deleted && held.length > 0) return [...held].sort();
+      return versionKeys(rules, version.domain, version.data, creators.get(key) ?? null, memberships);
+    });
+  }
+
+  /**
+   * The active memberships of the users whose groups owner-group rules follow for these versions, in one statement
+   * (none when no version needs them): with them, versionKeys computes keys without the database.
+   */
+  async ownerMemberships(
+    db: Queryable,
+    tenantId: string,
+    rules: SyncRules,
+    versions: ReadonlyArray<{ domain: Domain; data: RecordData; creator: string | null }>,
+  ): Promise<Map<string, Membership[]>> {
     const owners = new Set<string>();
     for (const version of versions) {
       if (ownerGroupRole(rules, version.domain, version.data) === null) continue;
-      const owner = recordOwner(
-        rules,
-        version.domain,
-        version.data,
-        creators.get(refKey(version.domain, version.mobileId)) ?? null,
-      );
+      const owner = recordOwner(rules, version.domain, version.data, version.creator);
       if (owner !== null) owners.add(owner);
     }
     const memberships = new Map<string, Membership[]>();
     for (const row of await this.directory.activeMemberships(db, tenantId, [...owners])) {
       memberships.set(row.user_id, [...(memberships.get(row.user_id) ?? []), { group: row.group, role: row.role }]);
     }
-    return versions.map((version) => {
-      const key = refKey(version.domain, version.mobileId);
-      const held = stored.get(key)?.keys ?? [];
-      if (version.deleted && held.length > 0) return [...held].sort();
-      const creator = creators.get(key) ?? null;
-      const owner = recordOwner(rules, version.domain, version.data, creator);
-      const ownerMemberships = owner === null ? [] : (memberships.get(owner) ?? []);
-      return recordKeys(rules, version.domain, version.data, { creator, ownerMemberships });
-    });
+    return memberships;
   }
 
   /**
    * Writes the keys of record versions written in this transaction: record_scope rows replaced and one scope_change
    * row per key (added, kept or lost) at the version's change_seq. Pass `stored` when the caller already read it
-   * (under the record locks, for the write checks): then this is one statement, else two (plus one when an
-   * owner-group rule needs the owners' memberships).
+   * (under the record locks, for the write checks) and the owners' memberships it read: then this is one
+   * statement, else two (plus one when an owner-group rule needs the owners' memberships).
    */
   async writeRecordKeys(
     db: Queryable,
@@ -147,11 +177,12 @@ export class ScopeIndexService {
     rules: SyncRules,
     versions: readonly WrittenVersion[],
     stored?: ReadonlyMap<string, StoredScope>,
+    memberships?: ReadonlyMap<string, readonly Membership[]>,
   ): Promise<ScopeWriteSummary> {
     const latest = [...latestOfEach(versions).values()];
     const isLatest = new Set(latest);
     const before = stored ?? (await this.storedScopes(db, tenantId, latest));
-    const keys = await this.keysFor(db, tenantId, rules, versions, before);
+    const keys = await this.keysFor(db, tenantId, rules, versions, before, memberships);
     const after = new Map<string, string[]>();
     const creators = new Map<string, string | null>();
     versions.forEach((version, i) => {

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { Domain } from '../../common/domain';
+import { ScopeIndexService } from '../scope/scope-index.service';
+import { SyncRulesService } from '../scope/sync-rules.service';
 import { SyncRecordRepository } from './sync-record.repository';
 
 export interface NewVersion {
@@ -14,12 +17,19 @@ export interface NewVersion {
   clientUpdatedAt?: Date | null;
 }
 
-/** The one way records change outside the push path: always a new version with its revision, never an edit. */
+/**
+ * The one way records change outside the push path: always a new version with its revision and its scope keys,
+ * never an edit.
+ */
 @Injectable()
 export class SyncRecordsService {
-  constructor(private readonly records: SyncRecordRepository) {}
+  constructor(
+    private readonly records: SyncRecordRepository,
+    private readonly rules: SyncRulesService,
+    private readonly scopes: ScopeIndexService,
+  ) {}
 
-  /** Locks the record and writes the next version; call inside a transaction (pass its manager). */
+  /** Locks the record and writes the next version and its scope keys; call inside a transaction (pass its manager). */
   async writeNewVersion(
     manager: EntityManager,
     tenantId: string,
@@ -40,6 +50,17 @@ export class SyncRecordsService {
         deviceId: change.deviceId,
         clientMutationId: null,
         origin: change.origin,
+      },
+    ]);
+    await this.scopes.writeRecordKeys(manager, tenantId, await this.rules.rulesFor(manager, tenantId), [
+      {
+        domain: change.domain as Domain,
+        mobileId: change.mobileId,
+        version,
+        data: change.data,
+        deleted: change.deleted ?? false,
+        userId: change.userId,
+        changeSeq: written.change_seq,
       },
     ]);
     return { version: written.version, change_seq: written.change_seq };

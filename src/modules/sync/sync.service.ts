@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Principal } from '../../common/auth/principal';
+import { Principal, requireSyncUser } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
 import { isUuid } from '../../common/ids';
 import { CursorCodec } from '../../common/pagination/cursor';
@@ -37,6 +37,7 @@ export class SyncService {
 
   /** One page of the tenant's changes feed, in change order, tombstones included. */
   async pull(principal: Principal, request: PullBodyDto, meter: SyncMeter): Promise<PullResponseDto> {
+    requireSyncUser(principal);
     const after = decodeCursor(request.cursor);
     const known = request.delta ? knownVersions(request.known_versions) : new Map<string, number>();
     const limit = request.network_quality

@@ -177,6 +177,9 @@ export class UnhealthyDeviceDto {
 
 export class DeviceHealthDto {
   device_id!: string;
+  /** The device's user: the same device id under another user is another device. */
+  @ApiProperty({ nullable: true, type: 'string' })
+  user_id!: string | null;
   /** 0..100, computed at read time. */
   health_score!: number;
   last_sync_at!: string;
@@ -191,6 +194,7 @@ export class DeviceHealthDto {
   static from(row: DeviceHealthRow): DeviceHealthDto {
     return {
       device_id: row.device_id,
+      user_id: row.user_id,
       health_score: roundTo(row.health_score, 2),
       last_sync_at: row.last_sync_at.toISOString(),
       total_syncs: row.total_syncs,

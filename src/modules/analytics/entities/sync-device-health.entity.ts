@@ -1,17 +1,19 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Running per-device sync figures, upserted atomically with each sync_event. */
+/**
+ * Running per-device sync figures, upserted atomically with each sync_event. A device id is its user's: the same id
+ * under another user is another device ('' is a device synced without a user).
+ */
 @Entity({ name: 'sync_device_health' })
 export class SyncDeviceHealthEntity {
   @PrimaryColumn({ name: 'tenant_id', type: 'bigint', primaryKeyConstraintName: 'pk_sync_device_health' })
   tenantId!: string;
 
+  @PrimaryColumn({ name: 'user_id', type: 'text', default: '', primaryKeyConstraintName: 'pk_sync_device_health' })
+  userId!: string;
+
   @PrimaryColumn({ name: 'device_id', type: 'text', primaryKeyConstraintName: 'pk_sync_device_health' })
   deviceId!: string;
-
-  /** The user of the device's latest sync. */
-  @Column({ name: 'user_id', type: 'text', nullable: true })
-  userId!: string | null;
 
   @Column({ name: 'last_sync_at', type: 'timestamptz' })
   lastSyncAt!: Date;

@@ -2,9 +2,16 @@ import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'ty
 
 export type QueueItemStatus = 'pending' | 'processed' | 'manual_required' | 'rejected';
 
-/** One mutation a device pushed; its result is stored and replayed when the device retries. */
+/** One mutation a device pushed (a device id is its user's: ids are unique per user and device); its result is stored and replayed when the device retries. */
 @Entity({ name: 'sync_queue_item' })
-@Index('uq_sync_queue_item_mutation', ['tenantId', 'deviceId', 'clientMutationId'], { unique: true })
+@Index('uq_sync_queue_item_user_mutation', ['tenantId', 'userId', 'deviceId', 'clientMutationId'], {
+  unique: true,
+  where: 'user_id IS NOT NULL',
+})
+@Index('uq_sync_queue_item_mutation', ['tenantId', 'deviceId', 'clientMutationId'], {
+  unique: true,
+  where: 'user_id IS NULL',
+})
 @Index('ix_sync_queue_item_pending', ['tenantId', 'priority', 'id'], { where: `status = 'pending'` })
 @Index('ix_sync_queue_item_device_pending', ['tenantId', 'deviceId', 'id'], { where: `status = 'pending'` })
 @Index('ix_sync_queue_item_processed', ['tenantId', 'processedAt'])
