@@ -5,6 +5,7 @@ import { Analytics1795609656390 } from './1795609656390-Analytics';
 import { ClockOffsetBigint1795612674381 } from './1795612674381-ClockOffsetBigint';
 import { SyncScopes1796117121459 } from './1796117121459-SyncScopes';
 import { RecordShapes1796117363825 } from './1796117363825-RecordShapes';
+import { DirectoryGrants1796121281472 } from './1796121281472-DirectoryGrants';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -15,4 +16,5 @@ export const MIGRATIONS: Array<new () => object> = [
   ClockOffsetBigint1795612674381,
   SyncScopes1796117121459,
   RecordShapes1796117363825,
+  DirectoryGrants1796121281472,
 ];

@@ -4,6 +4,7 @@ import { DirectoryRepository } from './directory.repository';
 import { DirectoryService } from './directory.service';
 import { RecordLookupRepository } from './record-lookup.repository';
 import { ScopeExplainService } from './scope-explain.service';
+import { ScopeFeedService } from './scope-feed.service';
 import { ScopeIndexRepository } from './scope-index.repository';
 import { ScopeIndexService } from './scope-index.service';
 import { SyncRulesController } from './sync-rules.controller';
@@ -22,7 +23,8 @@ import { SyncRulesService } from './sync-rules.service';
     DirectoryService,
     SyncRulesService,
     ScopeExplainService,
+    ScopeFeedService,
   ],
-  exports: [ScopeIndexService, DirectoryService, SyncRulesService],
+  exports: [ScopeIndexService, DirectoryService, SyncRulesService, ScopeFeedService],
 })
 export class ScopeModule {}
