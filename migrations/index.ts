@@ -6,6 +6,7 @@ import { ClockOffsetBigint1795612674381 } from './1795612674381-ClockOffsetBigin
 import { SyncScopes1796117121459 } from './1796117121459-SyncScopes';
 import { RecordShapes1796117363825 } from './1796117363825-RecordShapes';
 import { DirectoryGrants1796121281472 } from './1796121281472-DirectoryGrants';
+import { ScopeBackfill1796121900000 } from './1796121900000-ScopeBackfill';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -17,4 +18,5 @@ export const MIGRATIONS: Array<new () => object> = [
   SyncScopes1796117121459,
   RecordShapes1796117363825,
   DirectoryGrants1796121281472,
+  ScopeBackfill1796121900000,
 ];

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 import { writeScoped } from '../helpers/scoped-records';
+import { ScopeApplyService } from '../../src/modules/scope/scope-apply.service';
+import { SyncRecordRepository } from '../../src/modules/sync/sync-record.repository';
 
 type Entry = { domain: string; mobile_id: string; version?: number; removed?: boolean; reason?: string };
 
@@ -168,6 +170,91 @@ describe('scoped pull (three users of one tenant)', () => {
       { domain: 'work_order', mobileId: site60[0], version: 2, data: { people: 'x', bu: 60 }, userId: 'admin-user' },
     ]);
     expect(ids(await pullAll('sup'))).toEqual([site60[0]]);
+  });
+
+  it('applies a new rules version in the background, as rules_changed additions and removals', async () => {
+    const siteTask = randomUUID();
+    await writeScoped(t, tenant.id, [
+      {
+        domain: 'task',
+        mobileId: siteTask,
+        version: 1,
+        data: { people: 'x', pgroup: 8, bu: 58 },
+        userId: 'admin-user',
+      },
+    ]);
+    expect(await pullAll('tech-a')).toEqual([]);
+    await pullAll('sup');
+    const put = await call(t, 'PUT', '/api/v1/sync-rules', {
+      key: tenant.adminKey,
+      body: {
+        rules: {
+          // Site members now read the site's tasks; site supervisors no longer read work orders.
+          task: {
+            users: ['people'],
+            groups: [
+              { field: 'pgroup', group: 'group', role: 'member' },
+              { field: 'bu', group: 'site', role: 'member' },
+            ],
+            creator: true,
+            owner_groups: null,
+            supervisor_only: [],
+          },
+          work_order: {
+            users: ['people', 'approvers', 'verifiers'],
+            groups: [],
+            creator: true,
+            owner_groups: null,
+            supervisor_only: ['people', 'bu', 'approvers', 'verifiers'],
+          },
+        },
+      },
+    });
+    expect(put.status).toBe(202);
+    expect((await call(t, 'GET', '/api/v1/sync-rules', { key: tenant.adminKey })).body).toMatchObject({
+      applied: false,
+    });
+    const apply = t.app.get(ScopeApplyService);
+    while ((await apply.applyBatch(tenant.id, 3)) === 'more');
+    const state = await call(t, 'GET', '/api/v1/sync-rules', { key: tenant.adminKey });
+    expect(state.body).toMatchObject({ applied: true });
+    expect(state.body.progress.records_done).toBe(state.body.progress.records_total);
+    expect(await pullAll('tech-a')).toEqual([expect.objectContaining({ mobile_id: siteTask, version: 1 })]);
+    const sup = await pullAll('sup');
+    expect(sup.length).toBe(3);
+    expect(sup.every((e) => e.removed === true && e.reason === 'rules_changed')).toBe(true);
+  });
+
+  it('reports records whose keys differ from the rules and fixes them only when asked', async () => {
+    const apply = t.app.get(ScopeApplyService);
+    expect(await apply.check(tenant.id)).toEqual([expect.objectContaining({ differing: 0 })]);
+    await pullAll('tech-b');
+    // A record stored before scopes existed holds no keys.
+    const legacy = randomUUID();
+    await t.app.get(SyncRecordRepository).write(t.db, tenant.id, [
+      {
+        domain: 'work_order',
+        mobileId: legacy,
+        version: 1,
+        data: { people: 'tech-b', bu: 58 },
+        deleted: false,
+        clientUpdatedAt: null,
+        userId: 'admin-user',
+        deviceId: null,
+        clientMutationId: null,
+        origin: 'manual',
+      },
+    ]);
+    const [report] = await apply.check(tenant.id);
+    expect(report).toMatchObject({
+      differing: 1,
+      sample: [expect.objectContaining({ mobile_id: legacy, stored: [] })],
+    });
+    expect(await pullAll('tech-b')).toEqual([]);
+    await apply.check(tenant.id, { fix: true });
+    await apply.applyPending();
+    expect(await apply.check(tenant.id)).toEqual([expect.objectContaining({ differing: 0 })]);
+    expect(await pullAll('tech-b')).toEqual([expect.objectContaining({ mobile_id: legacy })]);
   });
 
   it('still accepts a cursor of the first format and refuses a forged one', async () => {

@@ -120,6 +120,18 @@ export class ScopeIndexRepository {
     );
   }
 
+  /** `count` fresh change_seqs under the tenant's feed lock (held until commit), so the log stays in commit order. */
+  async takeSeqs(db: Queryable, tenantId: string, count: number): Promise<string[]> {
+    if (count === 0) return [];
+    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    const rows = await sql<{ seq: string }>(
+      db,
+      `SELECT nextval('sync_change_seq')::text AS seq FROM generate_series(1, $1::int)`,
+      [count],
+    );
+    return rows.map((row) => row.seq);
+  }
+
   /** The record_scope rows and the log rows of a whole batch, in one statement. */
   async writeChanges(db: Queryable, tenantId: string, rows: KeyChangeRow[]): Promise<void> {
     if (rows.length === 0) return;
