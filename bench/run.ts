@@ -10,6 +10,7 @@ import { BenchContext, CaseResult, SkipCase } from './lib/types';
 
 const BENCH_DIR = __dirname;
 const PEER_DIR = join(BENCH_DIR, 'peer');
+const PEER_CASES = ['push', 'http-overhead'];
 
 function ensurePeerTools(): void {
   const marker = join(PEER_DIR, 'node_modules', 'pouchdb-server', 'package.json');
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
   const cpuProf = args.includes('--cpu-prof');
   const pgUrl = process.env.BENCH_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const started = Date.now();
-  ensurePeerTools();
+  // Only the cases comparing against peer tools need them installed.
+  if (!only || only.some((id) => PEER_CASES.includes(id))) ensurePeerTools();
 
   const workDir = join(BENCH_DIR, '.work', `run-${process.pid}`);
   mkdirSync(workDir, { recursive: true });

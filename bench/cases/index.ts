@@ -5,6 +5,15 @@ import { httpOverheadCase } from './http-overhead';
 import { pullCase } from './pull';
 import { pushCase } from './push';
 import { queueCase } from './queue';
+import { scopedPullCase } from './scoped-pull';
 
 /** Every case, in run order. A case is one module exporting a BenchCase. */
-export const CASES: BenchCase[] = [pushCase, pullCase, queueCase, analyticsCase, compressionCase, httpOverheadCase];
+export const CASES: BenchCase[] = [
+  pushCase,
+  pullCase,
+  scopedPullCase,
+  queueCase,
+  analyticsCase,
+  compressionCase,
+  httpOverheadCase,
+];
