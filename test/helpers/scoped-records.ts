@@ -22,36 +22,18 @@ export async function writeScoped(t: TestApp, tenantId: string, writes: ScopedWr
   const scopes = t.app.get(ScopeIndexService);
   const rules = t.app.get(SyncRulesService);
   await t.db.transaction(async (tx) => {
+    const versions = writes.map((w) => ({ ...w, deleted: w.deleted ?? false }));
     const written = await records.write(
       tx,
       tenantId,
-      writes.map((w) => ({
-        domain: w.domain,
-        mobileId: w.mobileId,
-        version: w.version,
-        data: w.data,
-        deleted: w.deleted ?? false,
-        clientUpdatedAt: null,
-        userId: w.userId,
-        deviceId: null,
-        clientMutationId: null,
-        origin: 'manual',
-      })),
+      versions.map((w) => ({ ...w, clientUpdatedAt: null, deviceId: null, clientMutationId: null, origin: 'manual' })),
     );
     const seqs = new Map(written.map((row) => [`${row.domain}:${row.mobile_id}`, row.change_seq]));
     await scopes.writeRecordKeys(
       tx,
       tenantId,
       await rules.rulesFor(tx, tenantId),
-      writes.map((w) => ({
-        domain: w.domain,
-        mobileId: w.mobileId,
-        version: w.version,
-        data: w.data,
-        deleted: w.deleted ?? false,
-        userId: w.userId,
-        changeSeq: seqs.get(`${w.domain}:${w.mobileId}`)!,
-      })),
+      versions.map((w) => ({ ...w, changeSeq: seqs.get(`${w.domain}:${w.mobileId}`)! })),
     );
   });
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql, sqlOne } from '../../database/sql';
 
 export interface RecordPageRow {
@@ -65,15 +66,12 @@ export class RecordLookupRepository {
     return rows.map((row) => row.tenant_id);
   }
 
-  /** The record lock writers of these records take (SyncRecordRepository.lock), in the same order. */
+  /** The record lock every writer of these records takes. */
   async lock(db: Queryable, tenantId: string, records: Array<{ domain: string; mobile_id: string }>): Promise<void> {
-    if (records.length === 0) return;
-    await sql(
+    await lockRecords(
       db,
-      `SELECT count(pg_advisory_xact_lock(k)) FROM (
-         SELECT DISTINCT hashtextextended($1 || ':' || d || ':' || lower(m), 0) AS k
-         FROM unnest($2::text[], $3::text[]) AS t(d, m) ORDER BY k) AS locks`,
-      [tenantId, records.map((r) => r.domain), records.map((r) => r.mobile_id)],
+      tenantId,
+      records.map((record) => ({ domain: record.domain, mobileId: record.mobile_id })),
     );
   }
 }
