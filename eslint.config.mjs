@@ -1,6 +1,17 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Folders point down: database/ and common/ are the ground floor, modules/ sit on them, and only the composition
+// root (these files) knows every module.
+const COMPOSITION_ROOT = {
+  regex: '^(\\.\\./)+(app\\.module|app\\.setup|main|cli|openapi|entities|ormconfig)(\\.ts)?$',
+  message: 'Only the composition root imports app.module, app.setup, entities, cli, main, openapi or ormconfig.',
+};
+const FEATURE_MODULES = {
+  regex: '(^|/)modules(/|$)',
+  message: 'database/ and common/ import nothing from modules/: define an interface here and let a module bind it.',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -10,6 +21,7 @@ export default tseslint.config(
       '.data/',
       'public/vendor/',
       '.openapi-check-*/',
+      'clients/generated/',
       'eslint.config.mjs',
       '**/*.js',
       '!public/**/*.js',
@@ -26,6 +38,14 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['src/database/**/*.ts', 'src/common/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [FEATURE_MODULES, COMPOSITION_ROOT] }] },
+  },
+  {
+    files: ['src/modules/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT] }] },
   },
   {
     files: ['test/**/*.ts', '**/*.spec.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],

@@ -1,5 +1,6 @@
 /**
- * Three tiers (STYLE.md §8): unit specs beside the code; integration and e2e suites against a real database.
+ * Three tiers: unit specs beside the code; integration and e2e suites against a real database. The browser project
+ * (headless Chromium) runs only when selected: `npm test` ignores it, `npm run test:browser` runs it alone.
  * NestJS 12 ships ES modules only and Jest on Node 20 cannot require them, so those packages are turned into
  * CommonJS by Babel (cached after the first run); our TypeScript goes through ts-jest.
  */
@@ -58,8 +59,15 @@ module.exports = {
       setupFiles: ['<rootDir>/test/helpers/setup-fast-check.ts'],
     },
     { ...database, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
-    { ...database, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    {
+      ...database,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.browser\\.test\\.ts$'],
+    },
     { ...database, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'] },
+    { ...database, displayName: 'clients', testMatch: ['<rootDir>/test/clients/**/*.test.ts'] },
+    { ...database, displayName: 'browser', testMatch: ['<rootDir>/test/e2e/**/*.browser.test.ts'] },
   ],
   testTimeout: 60000,
 };

@@ -5,7 +5,7 @@
  */
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { jsonBytes, jsonPatch } from '../src/modules/bandwidth/bandwidth.policy';
-import { BROTLI_QUALITY } from '../src/modules/bandwidth/http-compression';
+import { BROTLI_QUALITY } from '../src/common/http/compression';
 
 const TICKETS = 200;
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,13 +5,12 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
-import { createJsonBodyParser, MAX_JSON_DEPTH, MAX_JSON_MEMBERS } from './common/http/json-body-parser';
+import { registerHttpPipeline, requestIdOf } from './common/http/http-pipeline';
+import { MAX_JSON_MEMBERS } from './common/http/json-body-parser';
 import { createValidationPipe } from './common/http/validation';
-import { MeteredRequest, SYNC_EVENT_SINK, SyncEventSink } from './common/metering/sync-meter';
 import { AppConfig } from './config/app-config';
-import { registerHttpCompression } from './modules/bandwidth/http-compression';
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+import { MetricsService } from './modules/analytics/metrics.service';
+import { SyncEventRecorder } from './modules/analytics/sync-event.recorder';
 
 export interface CreateAppOptions extends AppModuleOptions {
   config: AppConfig;
@@ -26,10 +24,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     bodyLimit: config.get('BODY_LIMIT_BYTES'),
     logger:
       options.logger === false ? false : { level: config.get('LOG_LEVEL'), redact: ['req.headers.authorization'] },
-    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
-      const header = request.headers['x-request-id'];
-      return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-    },
+    genReqId: requestIdOf,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
@@ -45,36 +40,17 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   return app;
 }
 
-export function configureApp(app: NestFastifyApplication): void {
-  const fastify = app.getHttpAdapter().getInstance();
+function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
-  const maxMembers = Math.max(MAX_JSON_MEMBERS, config.get('PUSH_MAX_ITEMS'), config.get('RECORD_MAX_FIELDS'));
-  app.useBodyParser(
-    'application/json',
-    { bodyLimit: fastify.initialConfig.bodyLimit },
-    createJsonBodyParser(fastify, MAX_JSON_DEPTH, maxMembers),
-  );
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    void reply.header('x-request-id', request.id);
-    return payload;
-  });
-  registerHttpCompression(fastify, config);
-  // Hooks that transform response bodies (compression) are registered above this line, so the meter sees the wire.
-  fastify.addHook('onSend', async (request: MeteredRequest, _reply, payload) => {
-    const meter = request.syncMeter;
-    if (meter && meter.bytesSent === 0 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
-      meter.bytesSent = Buffer.byteLength(payload);
-      if (meter.bytesRaw === 0) meter.bytesRaw = meter.bytesSent;
-    }
-    return payload;
-  });
-  const sink = optionalProvider<SyncEventSink>(app, SYNC_EVENT_SINK);
-  fastify.addHook('onResponse', async (request: MeteredRequest, reply) => {
-    if (!request.syncMeter || !sink) return;
-    // Never fails or delays the response: the sink logs its own errors.
-    void sink
-      .record(request.syncMeter, reply.statusCode)
-      .catch((error: unknown) => request.log.warn({ err: error }, 'sync event not recorded'));
+  registerHttpPipeline(app, {
+    bodyLimit: config.get('BODY_LIMIT_BYTES'),
+    jsonMaxMembers: Math.max(MAX_JSON_MEMBERS, config.get('PUSH_MAX_ITEMS'), config.get('RECORD_MAX_FIELDS')),
+    compression: {
+      thresholdBytes: config.get('COMPRESSION_THRESHOLD_BYTES'),
+      minRatio: config.get('MIN_COMPRESSION_RATIO'),
+    },
+    requests: app.get(MetricsService),
+    syncEvents: app.get(SyncEventRecorder),
   });
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
@@ -93,12 +69,4 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (fsk_...) or HS256 JWT' })
     .build();
   return SwaggerModule.createDocument(app, options);
-}
-
-function optionalProvider<T>(app: NestFastifyApplication, token: symbol): T | undefined {
-  try {
-    return app.get<T>(token, { strict: false });
-  } catch {
-    return undefined;
-  }
 }

@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError } from './config/app-config';
 import { dataSourceOptions, isEmbedded } from './database/data-source-options';
 import { runMigrations } from './database/migrations.service';
+import { ENTITIES } from './entities';
 import { DeviceHealthService } from './modules/analytics/device-health.service';
 import { ReportService } from './modules/analytics/report.service';
 import { SnapshotService } from './modules/analytics/snapshot.service';
@@ -260,7 +261,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'migration:run',
     needsContext: false,
     async run(_flags, { config, print }) {
-      const db = await new DataSource(dataSourceOptions(config)).initialize();
+      const db = await new DataSource(dataSourceOptions(config, ENTITIES)).initialize();
       try {
         const applied = await runMigrations(db, isEmbedded(config));
         print(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');

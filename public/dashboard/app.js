@@ -9,9 +9,9 @@ const DOMAIN_COLORS = {
 };
 const REVIEWS_SHOWN = 25;
 const REFRESH_MS = 60_000;
-const IGNORED_FIELDS = ['version', 'updated_at', 'last_sync_timestamp', 'sync_status', 'muser'];
+// Bookkeeping fields that every edit changes: listed after the fields a reviewer cares about.
+const BOOKKEEPING_FIELDS = ['version', 'updated_at', 'last_sync_timestamp', 'sync_status', 'muser'];
 const charts = {};
-window.fieldsyncCharts = charts;
 
 const $ = (id) => document.getElementById(id);
 
@@ -290,23 +290,21 @@ function renderAlerts(alerts) {
   );
 }
 
-function differingFields(conflict) {
-  const server = conflict.server_entry || {};
-  const client = conflict.client_entry || {};
-  const keys = new Set([...Object.keys(server), ...Object.keys(client)]);
-  const differs = [...keys].filter((k) => JSON.stringify(server[k]) !== JSON.stringify(client[k]));
-  return differs.filter((k) => !IGNORED_FIELDS.includes(k));
+/** The fields the reviewer decides, as the server's merge recorded them. */
+function conflictingFields(conflict) {
+  const fields = (conflict.merge_details && conflict.merge_details.conflicting_fields) || [];
+  const bookkeeping = (f) => BOOKKEEPING_FIELDS.includes(f);
+  return [...fields.filter((f) => !bookkeeping(f)), ...fields.filter(bookkeeping)];
 }
 
-function renderReviews(conflicts) {
-  $('reviews-count').textContent = String(conflicts.length);
-  const shown = conflicts.slice(0, REVIEWS_SHOWN);
-  $('reviews-more').hidden = conflicts.length <= REVIEWS_SHOWN;
-  $('reviews-more').textContent = `Showing the ${REVIEWS_SHOWN} newest of ${conflicts.length}.`;
+function renderReviews({ items, total }) {
+  $('reviews-count').textContent = String(total);
+  $('reviews-more').hidden = total <= items.length;
+  $('reviews-more').textContent = `Showing the ${items.length} newest of ${total}.`;
   fillBody(
     'reviews-table',
-    shown.map((c) => {
-      const fields = differingFields(c);
+    items.map((c) => {
+      const fields = conflictingFields(c);
       const summary = fields.slice(0, 4).map((f) => {
         const fmt = (v) => (v === undefined ? '∅' : JSON.stringify(v)).slice(0, 40);
         return el(
@@ -338,7 +336,7 @@ function renderReviews(conflicts) {
         el('td', {}, c.domain),
         el('td', { className: 'mono' }, (c.mobile_id || '–').slice(0, 13)),
         el('td', {}, `${c.device_id || '–'} / ${c.user_id || '–'}`),
-        el('td', {}, ...(summary.length ? summary : ['(no field differs)'])),
+        el('td', {}, ...(summary.length ? summary : ['(no conflicting field)'])),
         el('td', { className: 'actions' }, button('client', 'Client'), button('server', 'Server')),
       );
     }),
@@ -357,18 +355,13 @@ async function loadDeviceNetworks(unhealthy) {
   return networks;
 }
 
-async function loadOpenReviews() {
-  const open = [];
-  let cursor = null;
-  for (let page = 0; page < 5; page++) {
-    const query = new URLSearchParams({ result: 'manual_required', limit: '200' });
-    if (cursor) query.set('cursor', cursor);
-    const body = await api('GET', `/api/v1/conflicts?${query}`);
-    open.push(...body.items.filter((c) => c.resolved_at === null));
-    cursor = body.next_cursor;
-    if (!cursor) break;
-  }
-  return open;
+/** The newest conflicts awaiting review, and how many await it in all. */
+async function loadReviews() {
+  const [page, report] = await Promise.all([
+    api('GET', `/api/v1/conflicts?awaiting_review=true&limit=${REVIEWS_SHOWN}`),
+    api('GET', '/api/v1/conflicts/report?days=1'),
+  ]);
+  return { items: page.items, total: report.pending_reviews };
 }
 
 let loading = null;
@@ -380,7 +373,7 @@ async function load() {
       const [dashboard, tenant, reviews] = await Promise.all([
         api('GET', '/api/sync/dashboard/'),
         api('GET', '/api/v1/tenant').catch(() => null),
-        loadOpenReviews(),
+        loadReviews(),
       ]);
       const networks = await loadDeviceNetworks(dashboard.unhealthy_devices).catch(() => new Map());
       $('key-section').hidden = true;

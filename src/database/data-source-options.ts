@@ -2,18 +2,24 @@ import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import type { AppConfig } from '../config/app-config';
-import { ENTITIES } from './entities';
 import { PGlitePool } from './pglite-pool';
 
 export function isEmbedded(config: AppConfig): boolean {
   return config.get('DATABASE_URL') === undefined;
 }
 
+/** Every entity of the app; the composition root lists them, so this folder never imports a module. */
+export type EntityList = NonNullable<DataSourceOptions['entities']>;
+
 /** The DataSource options shared by the Nest module, the CLI and ormconfig.ts. */
-export function dataSourceOptions(config: AppConfig, embeddedDir?: string | null): DataSourceOptions {
+export function dataSourceOptions(
+  config: AppConfig,
+  entities: EntityList,
+  embeddedDir?: string | null,
+): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsRun: false,
     migrationsTransactionMode: 'each' as const,

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictLogInsert, ConflictService } from '../../src/modules/conflict/conflict.service';
+import type { ConflictLogInsert } from '../../src/modules/conflict/conflict-log.repository';
+import { ConflictLogService } from '../../src/modules/conflict/conflict-log.service';
+import { ConflictPolicyService } from '../../src/modules/conflict/conflict-policy.service';
+import { ConflictReportService } from '../../src/modules/conflict/conflict-report.service';
 import { SyncRecordsService } from '../../src/modules/sync/sync-records.service';
 import { call, expectErrorBody, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 
@@ -31,14 +34,14 @@ describe('conflicts (HTTP)', () => {
   let t: TestApp;
   let a: TestTenant;
   let b: TestTenant;
-  let conflicts: ConflictService;
+  let conflicts: ConflictLogService;
   let records: SyncRecordsService;
 
   beforeAll(async () => {
     t = await startTestApp('conflict');
     a = await t.createTenant('Tenant A');
     b = await t.createTenant('Tenant B');
-    conflicts = t.app.get(ConflictService);
+    conflicts = t.app.get(ConflictLogService);
     records = t.app.get(SyncRecordsService);
   });
   afterAll(() => t.close());
@@ -588,6 +591,103 @@ describe('conflicts (HTTP)', () => {
     });
   });
 
+  describe('the review queue (awaiting_review)', () => {
+    let q: TestTenant;
+    /** Conflicts awaiting review, newest first. */
+    let waiting: string[];
+    let others: string[];
+    const ids = (page: { body: { items: Array<{ id: string }> } }) => page.body.items.map((item) => item.id);
+
+    beforeAll(async () => {
+      q = await t.createTenant('Tenant Q');
+      const oldest = await pushConflict(q.id);
+      const reviewed = await pushConflict(q.id);
+      const automatic = await pushConflict(q.id, {
+        strategy: 'server_wins',
+        result: 'resolved',
+        winningVersion: 'server',
+        resultEntry: { jobstatus: 'COMPLETED' },
+        resolvedBy: 'policy',
+        resolvedAt: new Date(),
+      });
+      const failed = await pushConflict(q.id, { result: 'failed' });
+      const middle = await pushConflict(q.id);
+      const ticket = await pushConflict(q.id, { domain: 'ticket' });
+      const answer = await call(t, 'POST', `/api/v1/conflicts/${reviewed.id}/resolve`, {
+        key: q.adminKey,
+        body: { choose: 'server' },
+      });
+      expect(answer.status).toBe(200);
+      waiting = [ticket.id, middle.id, oldest.id];
+      others = [failed.id, automatic.id, reviewed.id];
+    });
+
+    it('lists only the manual_required conflicts nobody resolved, newest first, as many as the report counts', async () => {
+      const page = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true', { key: q.adminKey });
+      expect(page.status).toBe(200);
+      expect(ids(page)).toEqual(waiting);
+      for (const item of page.body.items) {
+        expect(item).toMatchObject({ resolution_result: 'manual_required', resolved_at: null });
+        expect(item.merge_details).toEqual(expect.objectContaining({ conflicting_fields: ['jobstatus'] }));
+      }
+      expect(page.body.next_cursor).toBeNull();
+      const report = await call(t, 'GET', '/api/v1/conflicts/report?days=1', { key: q.adminKey });
+      expect(report.body.pending_reviews).toBe(waiting.length);
+    });
+
+    it('lists every other conflict with awaiting_review=false', async () => {
+      const page = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=false', { key: q.adminKey });
+      expect(ids(page)).toEqual(others);
+    });
+
+    it('pages through the queue with a cursor and combines with the other filters', async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const page = await call(t, 'GET', `/api/v1/conflicts?awaiting_review=true&limit=2${query}`, {
+          key: q.adminKey,
+        });
+        seen.push(...ids(page));
+        cursor = page.body.next_cursor;
+      } while (cursor && seen.length < 10);
+      expect(seen).toEqual(waiting);
+      const tasks = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true&domain=task', { key: q.adminKey });
+      expect(ids(tasks)).toEqual(waiting.slice(1));
+      const resolved = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true&result=resolved', {
+        key: q.adminKey,
+      });
+      expect(ids(resolved)).toEqual([]);
+      const future = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true&since=2999-01-01T00:00:00Z', {
+        key: q.adminKey,
+      });
+      expect(ids(future)).toEqual([]);
+    });
+
+    it('leaves the queue once a reviewer resolves the conflict, and never shows another tenant queue', async () => {
+      const [newest, ...rest] = waiting;
+      const answer = await call(t, 'POST', `/api/v1/conflicts/${newest}/resolve`, {
+        key: q.adminKey,
+        body: { choose: 'client' },
+      });
+      expect(answer.status).toBe(200);
+      const page = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true', { key: q.adminKey });
+      expect(ids(page)).toEqual(rest);
+      const elsewhere = await call(t, 'GET', '/api/v1/conflicts?awaiting_review=true&limit=200', { key: a.adminKey });
+      expect(ids(elsewhere)).not.toContain(rest[0]);
+    });
+
+    it('rejects an awaiting_review that is not true or false with 400', async () => {
+      for (const value of ['yes', '1', 'TRUE', '']) {
+        const answer = await call(t, 'GET', `/api/v1/conflicts?awaiting_review=${value}`, { key: q.adminKey });
+        expectErrorBody(answer, 400);
+        expect(answer.body.error.details).toEqual([
+          expect.objectContaining({ field: 'awaiting_review', message: 'awaiting_review must be true or false' }),
+        ]);
+      }
+    });
+  });
+
   describe('isolation and auth', () => {
     it('hides another tenant conflicts and answers 404 for them', async () => {
       const conflict = await pushConflict(b.id);
@@ -639,7 +739,7 @@ describe('conflicts (HTTP)', () => {
     });
   });
 
-  describe(`${ConflictService.name} for the push path`, () => {
+  describe('the services the push path and analytics call', () => {
     it('logs many conflicts in one call and notifies only those asking for it', async () => {
       const d = await t.createTenant('Tenant D');
       const rows: ConflictLogInsert[] = Array.from({ length: 50 }, (_, i) => ({
@@ -698,7 +798,7 @@ describe('conflicts (HTTP)', () => {
         key: d.adminKey,
         body: { resolution_policy: 'client_wins', notify_on_conflict: true },
       });
-      const policies = await conflicts.policiesFor(t.db, d.id);
+      const policies = await t.app.get(ConflictPolicyService).policiesFor(t.db, d.id);
       expect([...policies.keys()]).toEqual(['journal', 'attendance', 'task', 'ticket', 'work_order']);
       expect(policies.get('attendance')).toMatchObject({
         resolution_policy: 'client_wins',
@@ -706,7 +806,7 @@ describe('conflicts (HTTP)', () => {
         notify_on_conflict: true,
       });
       expect(policies.get('task')).toMatchObject({ resolution_policy: 'most_recent_wins', source: 'default' });
-      const report = await conflicts.report(d.id, 7);
+      const report = await t.app.get(ConflictReportService).report(d.id, 7);
       expect(report).toMatchObject({ total: 0, pending_reviews: 0, by_domain: [], top_devices: [] });
     });
   });

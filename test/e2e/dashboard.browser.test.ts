@@ -281,6 +281,11 @@ describe('the dashboard page in headless Chromium', () => {
     await review.waitFor();
     expect(await text('reviews-count')).toBe('1');
     expect(await review.innerText()).toContain('work_order');
+    // The one field both sides changed, as the server's merge recorded it; other_data changed on the phone only.
+    expect(await review.locator('.diff b').allInnerTexts()).toEqual(['workstatus']);
+    expect(urls.filter((u) => new URL(u).pathname === '/api/v1/conflicts')).toEqual([
+      `${t.url}/api/v1/conflicts?awaiting_review=true&limit=25`,
+    ]);
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 

@@ -8,6 +8,7 @@ export interface EventSpec {
   user?: string | null;
   device?: string | null;
   status?: number;
+  /** The request failed: recorded with status 500 whatever `status` says. */
   failed?: boolean;
   durationMs?: number;
   /** Hours before now (default: 10 minutes ago). */
@@ -41,7 +42,6 @@ export async function recordEvent(t: TestApp, tenantId: string, spec: EventSpec 
   meter.bytesSavedDelta = spec.bytesSavedDelta ?? 0;
   meter.networkType = spec.networkType ?? null;
   meter.appVersion = spec.appVersion ?? null;
-  meter.failed = spec.failed ?? false;
   if (spec.items || spec.conflicts) {
     meter.countDomain(spec.domain ?? 'task', {
       items: spec.items ?? 0,
@@ -52,5 +52,5 @@ export async function recordEvent(t: TestApp, tenantId: string, spec: EventSpec 
   const occurredAt = new Date(Date.now() - (spec.hoursAgo ?? 1 / 6) * 3_600_000);
   await t.app
     .get(SyncEventRecorder)
-    .record(meter, spec.status ?? 200, { occurredAt, durationMs: spec.durationMs ?? 20 });
+    .record(meter, spec.failed ? 500 : (spec.status ?? 200), { occurredAt, durationMs: spec.durationMs ?? 20 });
 }

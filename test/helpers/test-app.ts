@@ -122,7 +122,7 @@ export async function call<T = any>(
   return { status: response.status, body: parsed as T, headers: response.headers };
 }
 
-/** Asserts the error body of API.md. */
+/** Asserts the error body every failure has: `{ error: { code, message, details, request_id } }`, no stack. */
 export function expectErrorBody(result: CallResult, status: number, code?: string): void {
   expect(result.status).toBe(status);
   expect(result.body).toEqual({

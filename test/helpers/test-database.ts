@@ -21,7 +21,7 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-/** Each suite gets its own fresh database on the server (STYLE.md §8). */
+/** Each suite gets its own fresh database on the server, so no suite sees another's rows. */
 export async function createTestDatabase(suite: string): Promise<TestDatabase> {
   const base = serverUrl();
   if (!base) return { url: undefined, drop: async () => undefined };

@@ -2,6 +2,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { ENTITIES } from '../../src/entities';
 import { ANALYTICS_SCHEDULES } from '../../src/modules/analytics/analytics.scheduler';
 import { DeviceHealthService } from '../../src/modules/analytics/device-health.service';
 import { ReportService } from '../../src/modules/analytics/report.service';
@@ -183,7 +184,7 @@ describe('analytics command line', () => {
 
   /** Seeds sync_event rows while no CLI holds the (embedded) database. */
   async function seedEvents(tenantId: string, rows: Array<{ device: string; success: boolean; hoursAgo: number }>) {
-    const db = await new DataSource(dataSourceOptions(AppConfig.fromEnv(cli.env()))).initialize();
+    const db = await new DataSource(dataSourceOptions(AppConfig.fromEnv(cli.env()), ENTITIES)).initialize();
     try {
       for (const row of rows) {
         await db.query(

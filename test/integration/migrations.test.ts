@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { runMigrations } from '../../src/database/migrations.service';
+import { ENTITIES } from '../../src/entities';
 import { MIGRATIONS } from '../../migrations';
 import { createTestDatabase, TestDatabase } from '../helpers/test-database';
 
@@ -12,7 +13,7 @@ describe('migrations', () => {
   beforeAll(async () => {
     database = await createTestDatabase('migrations');
     const config = AppConfig.fromEnv({}, { DATABASE_URL: database.url });
-    db = await new DataSource(dataSourceOptions(config, null)).initialize();
+    db = await new DataSource(dataSourceOptions(config, ENTITIES, null)).initialize();
   });
   afterAll(async () => {
     await db.destroy();

@@ -2,7 +2,10 @@ import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorResponse } from './error-response';
 
-/** The one place errors become HTTP responses: the error body of API.md, unknown errors masked as 500. */
+/**
+ * The one place errors become HTTP responses: `{ error: { code, message, details, request_id } }`, unknown errors
+ * masked as 500.
+ */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {

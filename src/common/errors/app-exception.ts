@@ -17,7 +17,7 @@ export enum ErrorCode {
   Internal = 'INTERNAL_ERROR',
 }
 
-export const ERROR_STATUS: Record<ErrorCode, HttpStatus> = {
+const ERROR_STATUS: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.ValidationFailed]: HttpStatus.BAD_REQUEST,
   [ErrorCode.UnsafeInteger]: HttpStatus.BAD_REQUEST,
   [ErrorCode.Unauthorized]: HttpStatus.UNAUTHORIZED,

@@ -44,7 +44,7 @@ function driverError(error: unknown): DriverError {
   return typeof source === 'object' && source !== null ? source : {};
 }
 
-export function isDatabaseUnavailable(error: unknown): boolean {
+function isDatabaseUnavailable(error: unknown): boolean {
   const driver = driverError(error);
   const code = typeof driver.code === 'string' ? driver.code : '';
   const message = typeof driver.message === 'string' ? driver.message : String(error);

@@ -8,7 +8,7 @@ export interface FieldError {
   message: string;
 }
 
-export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent
       ? /^\d+$/.test(error.property)

@@ -32,8 +32,6 @@ export class SyncMeter {
   osVersion: string | null = null;
   clockOffsetMs: number | null = null;
   readonly domainCounts: Record<string, DomainCounts> = {};
-  /** Set when the request failed inside the service (the HTTP status alone may be 200 for partial failures). */
-  failed = false;
 
   constructor(
     readonly kind: SyncEventKind,
@@ -55,12 +53,10 @@ export class SyncMeter {
   }
 }
 
-/** Receives each finished sync request; the analytics module provides it. */
+/** Receives each finished sync request from the HTTP pipeline; the analytics module implements it. */
 export interface SyncEventSink {
   record(meter: SyncMeter, statusCode: number): Promise<void>;
 }
-
-export const SYNC_EVENT_SINK = Symbol('SYNC_EVENT_SINK');
 
 export type MeteredRequest = FastifyRequest & { principal?: Principal; syncMeter?: SyncMeter };
 

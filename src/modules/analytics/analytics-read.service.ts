@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app-exception';
 import { DAY_MS } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
-import { ConflictService } from '../conflict/conflict.service';
+import { ConflictReportService } from '../conflict/conflict-report.service';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { AlertRepository } from './alert.repository';
 import { DeviceHealthRepository } from './device-health.repository';
@@ -21,7 +21,7 @@ export class AnalyticsReadService {
     private readonly devices: DeviceHealthRepository,
     private readonly alerts: AlertRepository,
     private readonly queueStats: QueueStatsService,
-    private readonly conflicts: ConflictService,
+    private readonly conflicts: ConflictReportService,
   ) {}
 
   async dashboard(tenantId: string, now = new Date()): Promise<DashboardDto> {

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
+import { CompressResponse } from '../../common/http/compress-response.decorator';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { AnalyticsReadService } from './analytics-read.service';
 import { DeviceHealthService } from './device-health.service';
@@ -39,6 +40,7 @@ export class AnalyticsController {
 
   /** Latest snapshot, 7-day trend, unhealthy devices, conflict hotspots, open alerts and the queue. */
   @Get('api/sync/dashboard')
+  @CompressResponse()
   @RequireScopes('admin')
   dashboard(@CurrentPrincipal() principal: Principal): Promise<DashboardDto> {
     return this.readService.dashboard(principal.tenantId);
@@ -46,6 +48,7 @@ export class AnalyticsController {
 
   /** Takes a snapshot of the last `time_window_hours` hours now. */
   @Post('api/sync/snapshot/create')
+  @CompressResponse()
   @RequireScopes('admin')
   @HttpCode(201)
   @ApiCreatedResponse({ type: CreatedSnapshotDto })
@@ -59,6 +62,7 @@ export class AnalyticsController {
 
   /** One device's health; a sync caller sees only its own user's devices. */
   @Get('api/sync/device-health')
+  @CompressResponse()
   @RequireScopes('sync', 'admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Unknown device or not in the caller’s scope' })

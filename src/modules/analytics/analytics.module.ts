@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { SYNC_EVENT_SINK } from '../../common/metering/sync-meter';
 import { ConflictModule } from '../conflict/conflict.module';
 import { QueueModule } from '../queue/queue.module';
 import { SyncModule } from '../sync/sync.module';
@@ -32,7 +31,6 @@ import { SyncEventRepository } from './sync-event.repository';
     ReportRepository,
     MetricsService,
     SyncEventRecorder,
-    { provide: SYNC_EVENT_SINK, useExisting: SyncEventRecorder },
     AlertService,
     SnapshotService,
     DeviceHealthService,

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withAdvisoryXactLock } from '../../common/advisory-lock';
+import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { isAdmin, Principal } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
 import { CursorCodec } from '../../common/pagination/cursor';
 import { AppConfig } from '../../config/app-config';
-import { TenantRepository } from '../tenant/tenant.repository';
+import { TenantService } from '../tenant/tenant.service';
 import type { AlertRow } from './alert.repository';
 import { AlertService } from './alert.service';
 import { DeviceHealthRepository, DeviceHealthRow } from './device-health.repository';
@@ -29,7 +29,7 @@ export class DeviceHealthService {
     private readonly config: AppConfig,
     private readonly devices: DeviceHealthRepository,
     private readonly alerts: AlertService,
-    private readonly tenants: TenantRepository,
+    private readonly tenants: TenantService,
   ) {}
 
   /**
@@ -43,7 +43,7 @@ export class DeviceHealthService {
     now = new Date(),
   ): Promise<DeviceHealthCheckResult[] | undefined> {
     const day = now.toISOString().slice(0, 10);
-    const ids = await this.tenants.listIds();
+    const ids = await this.tenants.listTenantIds();
     const outcome = await withAdvisoryXactLock(this.db, `analytics:device-health:${day}`, async (m) => {
       const results: DeviceHealthCheckResult[] = [];
       for (const [index, tenantId] of ids.entries()) {

@@ -1,14 +1,13 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
+import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { priorityFromRank, PRIORITIES } from '../../common/domain';
+import type { FinishedRequest, RequestObserver } from '../../common/http/http-pipeline';
 import type { SyncMeter } from '../../common/metering/sync-meter';
 import { QueueStatsService } from '../queue/queue-stats.service';
 
 /** Prometheus metrics of this app instance: its own registry, never prom-client's global one. */
 @Injectable()
-export class MetricsService implements OnModuleInit {
+export class MetricsService implements RequestObserver {
   readonly registry = new Registry();
   private readonly requests = new Counter({
     name: 'fieldsync_http_requests_total',
@@ -47,10 +46,7 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    queueStats: QueueStatsService,
-  ) {
+  constructor(queueStats: QueueStatsService) {
     new Gauge({
       name: 'fieldsync_queue_pending_items',
       help: 'Pending sync queue items of all tenants by priority (read at scrape time)',
@@ -64,19 +60,10 @@ export class MetricsService implements OnModuleInit {
     });
   }
 
-  onModuleInit(): void {
-    // No HTTP adapter in the CLI's application context.
-    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    if (!fastify?.addHook) return;
-    fastify.addHook('onResponse', async (request, reply) => {
-      const labels = {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      };
-      this.requests.inc(labels);
-      this.durations.observe(labels, reply.elapsedTime / 1000);
-    });
+  observeRequest(request: FinishedRequest): void {
+    const labels = { method: request.method, route: request.route, status: String(request.statusCode) };
+    this.requests.inc(labels);
+    this.durations.observe(labels, request.durationMs / 1000);
   }
 
   observeSyncEvent(meter: SyncMeter): void {

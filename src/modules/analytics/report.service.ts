@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withAdvisoryXactLock } from '../../common/advisory-lock';
-import { ConflictReport, ConflictService } from '../conflict/conflict.service';
-import { TenantRepository } from '../tenant/tenant.repository';
+import { withAdvisoryXactLock } from '../../database/advisory-lock';
+import { ConflictReportService } from '../conflict/conflict-report.service';
+import type { ConflictReportDto } from '../conflict/dto/conflict.dto';
+import { TenantService } from '../tenant/tenant.service';
 import { alignedDays, trailingWindow } from './analytics-window.policy';
 import { ReportRepository } from './report.repository';
 
@@ -11,7 +12,7 @@ const CONFLICT_REPORT_KIND = 'conflict_weekly';
 
 export interface TenantConflictReport {
   tenantId: string;
-  report: ConflictReport;
+  report: ConflictReportDto;
   /** true: this call saved it in sync_report. */
   stored: boolean;
 }
@@ -22,8 +23,8 @@ export class ReportService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly reports: ReportRepository,
-    private readonly conflicts: ConflictService,
-    private readonly tenants: TenantRepository,
+    private readonly conflicts: ConflictReportService,
+    private readonly tenants: TenantService,
   ) {}
 
   /**
@@ -37,7 +38,7 @@ export class ReportService {
     const now = options.now ?? new Date();
     const period = options.store ? alignedDays(now, days) : trailingWindow(now, days * 24);
     const reports: TenantConflictReport[] = [];
-    for (const tenantId of await this.tenants.listIds()) {
+    for (const tenantId of await this.tenants.listTenantIds()) {
       reports.push({ tenantId, report: await this.conflicts.report(tenantId, days, period.end), stored: false });
     }
     if (!options.store) return reports;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withAdvisoryXactLock } from '../../common/advisory-lock';
+import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { DAY_MS } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
 import { SyncRecordRepository } from '../sync/sync-record.repository';

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withAdvisoryXactLock } from '../../common/advisory-lock';
+import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { AppException } from '../../common/errors/app-exception';
 import { AppConfig } from '../../config/app-config';
 import type { Queryable } from '../../database/sql';
-import { TenantRepository } from '../tenant/tenant.repository';
+import { TenantService } from '../tenant/tenant.service';
 import type { AlertRow } from './alert.repository';
 import { AlertService } from './alert.service';
 import { alignedWindow, TimeWindow, trailingWindow } from './analytics-window.policy';
@@ -29,7 +29,7 @@ export class SnapshotService {
     private readonly config: AppConfig,
     private readonly snapshots: SnapshotRepository,
     private readonly alerts: AlertService,
-    private readonly tenants: TenantRepository,
+    private readonly tenants: TenantService,
   ) {}
 
   async createSnapshot(tenantId: string, hours: number, now = new Date()): Promise<CreatedSnapshotDto> {
@@ -46,7 +46,7 @@ export class SnapshotService {
     onTenant: (result: TenantSnapshotResult, index: number, total: number) => void = () => undefined,
     now = new Date(),
   ): Promise<TenantSnapshotResult[]> {
-    const ids = tenantIds === 'all' ? await this.tenants.listIds() : tenantIds;
+    const ids = tenantIds === 'all' ? await this.tenants.listTenantIds() : tenantIds;
     const results: TenantSnapshotResult[] = [];
     for (const [index, tenantId] of ids.entries()) {
       if (!(await this.tenants.findById(tenantId))) throw AppException.notFound(`tenant ${tenantId}`);
@@ -66,7 +66,7 @@ export class SnapshotService {
   async runScheduledSnapshots(now = new Date()): Promise<TenantSnapshotResult[] | undefined> {
     const window = alignedWindow(now, this.config.get('ANALYTICS_SNAPSHOT_INTERVAL_HOURS'));
     // Everything inside the lock goes through its transaction: the embedded database has a single connection.
-    const ids = await this.tenants.listIds();
+    const ids = await this.tenants.listTenantIds();
     const outcome = await withAdvisoryXactLock(this.db, `analytics:snapshot:${window.end.toISOString()}`, async (m) => {
       const results: TenantSnapshotResult[] = [];
       for (const tenantId of ids) {

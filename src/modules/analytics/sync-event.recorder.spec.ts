@@ -11,15 +11,13 @@ function recorderWith(record: (event: SyncEventInsert) => Promise<void>): SyncEv
 }
 
 describe(SyncEventRecorder.name, () => {
-  it('counts a 2xx response of a request the service marked failed as a failure', async () => {
+  it('counts a request answered with a client or server error as a failed sync, any other as a success', async () => {
     const seen: SyncEventInsert[] = [];
     const recorder = recorderWith(async (event) => void seen.push(event));
-    const meter = new SyncMeter('push', '1', 'u', 'd');
-    meter.failed = true;
-    await recorder.record(meter, 200);
-    await recorder.record(new SyncMeter('pull', '1', 'u', 'd'), 200);
-    await recorder.record(new SyncMeter('pull', '1', 'u', 'd'), 503);
-    expect(seen.map((event) => event.success)).toEqual([false, true, false]);
+    for (const status of [200, 204, 304, 400, 409, 413, 500, 503]) {
+      await recorder.record(new SyncMeter('push', '1', 'u', 'd'), status);
+    }
+    expect(seen.map((event) => event.success)).toEqual([true, true, true, false, false, false, false, false]);
   });
 
   it('swallows database errors so the request never sees them', async () => {

@@ -25,7 +25,7 @@ export class SyncEventRecorder implements SyncEventSink {
     statusCode: number,
     replay: { occurredAt?: Date; durationMs?: number } = {},
   ): Promise<void> {
-    const success = statusCode < 400 && !meter.failed;
+    const success = statusCode < 400;
     try {
       this.metrics.observeSyncEvent(meter);
       await this.events.record(this.db, {

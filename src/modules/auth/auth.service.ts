@@ -4,9 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
 import { SCOPES, Scope } from '../../common/domain';
 import type { Principal } from '../../common/auth/principal';
-import { ApiKeyRepository } from '../tenant/api-key.repository';
-import { TenantRepository } from '../tenant/tenant.repository';
-import { API_KEY_PREFIX, hashApiKey } from '../tenant/tenant.service';
+import { API_KEY_PREFIX, hashApiKey, TenantService } from '../tenant/tenant.service';
 
 export interface TokenClaims {
   tid: string;
@@ -61,8 +59,7 @@ function parseScopes(raw: unknown): Scope[] {
 export class AuthService {
   constructor(
     private readonly config: AppConfig,
-    private readonly apiKeys: ApiKeyRepository,
-    private readonly tenants: TenantRepository,
+    private readonly tenants: TenantService,
   ) {}
 
   /** Turns an Authorization header into the caller's principal, or throws 401. */
@@ -88,7 +85,7 @@ export class AuthService {
 
   private async fromApiKey(key: string): Promise<Omit<Principal, 'deviceId'>> {
     if (key.length > 200) throw unauthorized('Invalid API key');
-    const row = await this.apiKeys.findActiveByHash(hashApiKey(key));
+    const row = await this.tenants.findActiveApiKey(hashApiKey(key));
     if (!row) throw unauthorized('Invalid or revoked API key');
     return {
       tenantId: row.tenant_id,

@@ -7,6 +7,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { RequireScopes } from '../../common/auth/auth.decorators';
+import { CompressResponse } from '../../common/http/compress-response.decorator';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { BandwidthService } from './bandwidth.service';
@@ -32,6 +33,7 @@ export class BandwidthController {
 
   /** Gzips a JSON value (base64) when the level and the adaptive rule say it is worth it. */
   @Post('compress')
+  @CompressResponse()
   @HttpCode(200)
   @ApiOkResponse({ type: CompressResponseDto })
   compress(@Body() dto: CompressRequestDto): CompressResponseDto {
@@ -40,6 +42,7 @@ export class BandwidthController {
 
   /** Changed fields of the client copy against the server copy, and the RFC 6902 patch between them. */
   @Post('delta')
+  @CompressResponse()
   @HttpCode(200)
   @ApiOkResponse({ type: DeltaResponseDto })
   delta(@Body(RecordFieldsPipe('server_version', 'client_version')) dto: DeltaRequestDto): DeltaResponseDto {
@@ -48,6 +51,7 @@ export class BandwidthController {
 
   /** Splits items into batches sized for the client's network. */
   @Post('batches')
+  @CompressResponse()
   @HttpCode(200)
   @ApiOkResponse({ type: BatchesResponseDto })
   batches(@Body() dto: BatchesRequestDto): BatchesResponseDto {
@@ -56,6 +60,7 @@ export class BandwidthController {
 
   /** Orders items high > medium > low, stable, missing or unknown priority as medium. */
   @Post('prioritize')
+  @CompressResponse()
   @HttpCode(200)
   @ApiOkResponse({ type: PrioritizeResponseDto })
   prioritize(@Body() dto: PrioritizeRequestDto): PrioritizeResponseDto {

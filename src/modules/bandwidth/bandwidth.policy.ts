@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { compare } from 'fast-json-patch';
 import { NetworkQuality, Priority, PRIORITY_RANK } from '../../common/domain';
 import { AppException } from '../../common/errors/app-exception';
+import { GZIP_LEVEL } from '../../common/http/compression';
 
 export const COMPRESSION_LEVELS = ['adaptive', 'always', 'never'] as const;
 export type CompressionLevel = (typeof COMPRESSION_LEVELS)[number];
@@ -23,9 +24,7 @@ export interface CompressedPayload {
   data: unknown;
 }
 
-export const GZIP_LEVEL = 6;
-
-/** Payload sizes are measured on compact JSON, UTF-8 (DESIGN.md §4). */
+/** Payload sizes are measured on compact JSON, UTF-8: what a client sends and what the wire carries. */
 export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
 }
@@ -92,7 +91,7 @@ export interface RecordDelta {
 }
 
 /** Identity keys: never part of a delta. */
-export const DELTA_IGNORED_KEYS: readonly string[] = ['mobile_id', 'version'];
+const DELTA_IGNORED_KEYS: readonly string[] = ['mobile_id', 'version'];
 
 function withoutIgnoredKeys(record: JsonObject): JsonObject {
   const copy: JsonObject = {};
@@ -148,9 +147,9 @@ export interface NetworkConditions {
 }
 
 /** A batch should finish within this time on the client's measured network. */
-export const BATCH_TARGET_MS = 2000;
+const BATCH_TARGET_MS = 2000;
 /** Assumed per quality when the client reports only one of rtt_ms / throughput_kbps. */
-export const NOMINAL_NETWORK: Record<NetworkQuality, { rtt_ms: number; throughput_kbps: number }> = {
+const NOMINAL_NETWORK: Record<NetworkQuality, { rtt_ms: number; throughput_kbps: number }> = {
   excellent: { rtt_ms: 50, throughput_kbps: 20000 },
   good: { rtt_ms: 150, throughput_kbps: 5000 },
   fair: { rtt_ms: 400, throughput_kbps: 1000 },
@@ -158,7 +157,7 @@ export const NOMINAL_NETWORK: Record<NetworkQuality, { rtt_ms: number; throughpu
 };
 const DEFAULT_ITEM_BYTES = 1024;
 
-export function normalizeQuality(quality: string | undefined | null): NetworkQuality | null {
+function normalizeQuality(quality: string | undefined | null): NetworkQuality | null {
   const value = quality?.trim().toLowerCase();
   return value && value in NOMINAL_NETWORK ? (value as NetworkQuality) : null;
 }
@@ -226,7 +225,7 @@ export function adaptiveBatchSizing<T>(
 }
 
 /** Rank of an item's priority: high 0, medium 1, low 2; missing or unknown values are medium. */
-export function priorityRankOf(item: unknown, field = 'priority'): number {
+function priorityRankOf(item: unknown, field = 'priority'): number {
   const value = isJsonObject(item) ? item[field] : undefined;
   const key = typeof value === 'string' ? value.trim().toLowerCase() : '';
   return Object.prototype.hasOwnProperty.call(PRIORITY_RANK, key)

@@ -1,4 +1,3 @@
-import { applyPatch } from 'rfc6902';
 import { AppConfig } from '../../config/app-config';
 import { BandwidthService } from './bandwidth.service';
 
@@ -21,15 +20,6 @@ describe(BandwidthService.name, () => {
 
   it('applies the configured threshold to the compress tool', () => {
     expect(service.compress({ data: { text: 'a'.repeat(200) } }).compressed).toBe(true);
-  });
-
-  it('diffs two record versions into an RFC 6902 patch', () => {
-    const from = { status: 'OPEN', comments: '', assignee: 1 };
-    const to = { status: 'INPROGRESS', comments: 'on site', assignee: 1 };
-    const patch = service.diffPatch(from, to);
-    const copy = structuredClone(from);
-    applyPatch(copy, patch);
-    expect(copy).toEqual(to);
   });
 
   it('sends a patch only when it is smaller than the record, reporting the bytes saved', () => {

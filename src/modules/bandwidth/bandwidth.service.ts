@@ -5,16 +5,23 @@ import {
   adaptiveBatchSizing,
   batchSize,
   calculateDelta,
-  CompressedPayload,
   compressPayload,
   jsonBytes,
   jsonPatch,
   NetworkConditions,
   PatchOperation,
   prioritizeItems,
-  RecordDelta,
 } from './bandwidth.policy';
-import type { BatchesRequestDto, CompressRequestDto, DeltaRequestDto, PrioritizeRequestDto } from './dto/bandwidth.dto';
+import type {
+  BatchesRequestDto,
+  BatchesResponseDto,
+  CompressRequestDto,
+  CompressResponseDto,
+  DeltaRequestDto,
+  DeltaResponseDto,
+  PrioritizeRequestDto,
+  PrioritizeResponseDto,
+} from './dto/bandwidth.dto';
 
 export interface DeltaChoice {
   /** The RFC 6902 patch when it is smaller than the full record, else null (send the record). */
@@ -29,25 +36,25 @@ export interface DeltaChoice {
 export class BandwidthService {
   constructor(private readonly config: AppConfig) {}
 
-  compress(dto: CompressRequestDto): CompressedPayload {
+  compress(dto: CompressRequestDto): CompressResponseDto {
     return compressPayload(dto.data, dto.compression_level ?? 'adaptive', {
       thresholdBytes: this.config.get('COMPRESSION_THRESHOLD_BYTES'),
       minRatio: this.config.get('MIN_COMPRESSION_RATIO'),
     });
   }
 
-  delta(dto: DeltaRequestDto): RecordDelta {
+  delta(dto: DeltaRequestDto): DeltaResponseDto {
     return calculateDelta(dto.server_version, dto.client_version);
   }
 
-  batches(dto: BatchesRequestDto): { batch_size: number; batches: unknown[][] } {
+  batches(dto: BatchesRequestDto): BatchesResponseDto {
     return adaptiveBatchSizing(dto.items, dto.network_quality, this.config.get('BATCH_SIZES'), {
       rtt_ms: dto.rtt_ms,
       throughput_kbps: dto.throughput_kbps,
     });
   }
 
-  prioritize(dto: PrioritizeRequestDto): { items: Array<Record<string, unknown>> } {
+  prioritize(dto: PrioritizeRequestDto): PrioritizeResponseDto {
     return { items: prioritizeItems(dto.items, dto.priority_field ?? 'priority') };
   }
 
@@ -55,11 +62,6 @@ export class BandwidthService {
   // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- NetworkQuality names the expected values; clients may send anything
   batchSizeFor(quality: NetworkQuality | string | undefined, conditions: NetworkConditions = {}): number {
     return batchSize(quality, this.config.get('BATCH_SIZES'), conditions);
-  }
-
-  /** RFC 6902 operations turning `fromData` into `toData`. */
-  diffPatch(fromData: unknown, toData: unknown): PatchOperation[] {
-    return jsonPatch(fromData, toData);
   }
 
   /** Patch or full record, whichever is smaller on the wire (compact JSON), with the bytes saved. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable, sql, sqlOne } from '../../database/sql';
 import type { Entry, MergeDetails } from './conflict.policy';
-import type { ConflictResult, ConflictSource, WinningVersion } from './entities/conflict-log.entity';
+import { AWAITING_REVIEW, ConflictResult, ConflictSource, WinningVersion } from './entities/conflict-log.entity';
 
 /** One conflict to log; the push path builds these inside its transaction. */
 export interface ConflictLogInsert {
@@ -16,7 +16,7 @@ export interface ConflictLogInsert {
   strategy: string;
   result: ConflictResult;
   winningVersion: WinningVersion;
-  mergeDetails: MergeDetails | Record<string, unknown>;
+  mergeDetails: MergeDetails;
   serverEntry: Entry;
   clientEntry: Entry;
   baseEntry: Entry | null;
@@ -30,38 +30,53 @@ export interface ConflictLogInsert {
   notify: boolean;
 }
 
-export interface ConflictLogRow {
-  id: string;
-  domain: string;
-  mobile_id: string | null;
-  device_id: string | null;
-  user_id: string | null;
-  server_version: number | null;
-  client_version: number | null;
-  base_version: number | null;
-  resolution_strategy: string;
-  resolution_result: ConflictResult;
-  winning_version: WinningVersion;
-  merge_details: Record<string, unknown>;
-  server_entry: Entry;
-  client_entry: Entry;
-  base_entry: Entry | null;
-  result_entry: Entry | null;
-  source: ConflictSource;
-  queue_item_id: string | null;
-  client_mutation_id: string | null;
-  resolved_by: string | null;
-  resolved_at: Date | null;
+type LoggedField = Exclude<keyof ConflictLogInsert, 'notify'>;
+
+/** The column each logged field fills; the INSERT, the select list and ConflictLogRow all derive from it. */
+const COLUMN_OF = {
+  id: 'id',
+  domain: 'domain',
+  mobileId: 'mobile_id',
+  deviceId: 'device_id',
+  userId: 'user_id',
+  serverVersion: 'server_version',
+  clientVersion: 'client_version',
+  baseVersion: 'base_version',
+  strategy: 'resolution_strategy',
+  result: 'resolution_result',
+  winningVersion: 'winning_version',
+  mergeDetails: 'merge_details',
+  serverEntry: 'server_entry',
+  clientEntry: 'client_entry',
+  baseEntry: 'base_entry',
+  resultEntry: 'result_entry',
+  source: 'source',
+  queueItemId: 'queue_item_id',
+  clientMutationId: 'client_mutation_id',
+  resolvedBy: 'resolved_by',
+  resolvedAt: 'resolved_at',
+} as const satisfies Record<LoggedField, string>;
+
+type ColumnOf = typeof COLUMN_OF;
+
+export type ConflictLogRow = { [F in LoggedField as ColumnOf[F]]: ConflictLogInsert[F] } & {
   restored_by: string | null;
   restored_at: Date | null;
   created_at: Date;
   /** created_at in microseconds since the epoch, for keyset cursors (Date keeps only milliseconds). */
   created_us: string;
-}
+};
+
+const LOGGED = Object.entries(COLUMN_OF) as Array<[LoggedField, ColumnOf[LoggedField]]>;
+const LOGGED_COLUMNS = LOGGED.map(([, column]) => column).join(', ');
+const ROW = `${LOGGED_COLUMNS}, restored_by, restored_at, created_at,
+  (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
 
 export interface ConflictLogFilter {
   domain: string | null;
   result: ConflictResult | null;
+  /** true: only the review queue; false: everything else. */
+  awaitingReview: boolean | null;
   since: Date | null;
   /** Keyset position: rows strictly after (created_us, id) in (created_at desc, id desc) order. */
   after: { createdUs: string; id: string } | null;
@@ -81,55 +96,23 @@ export interface ConflictCounts {
   pending_reviews: number;
 }
 
-const ROW = `id, domain, mobile_id, device_id, user_id, server_version, client_version, base_version,
-  resolution_strategy, resolution_result, winning_version, merge_details, server_entry, client_entry, base_entry,
-  result_entry, source, queue_item_id::text, client_mutation_id, resolved_by, resolved_at, restored_by, restored_at,
-  created_at, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
-
-const RECORDSET = `x(id uuid, domain text, mobile_id uuid, device_id text, user_id text, server_version int,
-  client_version int, base_version int, resolution_strategy text, resolution_result text, winning_version text,
-  merge_details jsonb, server_entry jsonb, client_entry jsonb, base_entry jsonb, result_entry jsonb, source text,
-  queue_item_id bigint, client_mutation_id text, resolved_by text, resolved_at timestamptz)`;
+/** The rows of window `w` counted by `column`, as a JSON array of CountRow, most first. */
+function tally(column: string, where = '', limit = ''): string {
+  return `(SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'count', n) ORDER BY n DESC, k), '[]')
+    FROM (SELECT ${column} AS k, count(*)::int AS n FROM w ${where} GROUP BY ${column} ${limit}) g)`;
+}
 
 /** conflict_log: the audit trail and the manual review queue. */
 @Injectable()
 export class ConflictLogRepository {
-  /** Every row in one statement, whatever the number of conflicts. */
+  /** Every row in one statement, whatever the number of conflicts; the column types come from the table. */
   async insertMany(db: Queryable, tenantId: string, conflicts: ConflictLogInsert[]): Promise<void> {
     if (conflicts.length === 0) return;
-    const records = conflicts.map((c) => ({
-      id: c.id,
-      domain: c.domain,
-      mobile_id: c.mobileId,
-      device_id: c.deviceId,
-      user_id: c.userId,
-      server_version: c.serverVersion,
-      client_version: c.clientVersion,
-      base_version: c.baseVersion,
-      resolution_strategy: c.strategy,
-      resolution_result: c.result,
-      winning_version: c.winningVersion,
-      merge_details: c.mergeDetails,
-      server_entry: c.serverEntry,
-      client_entry: c.clientEntry,
-      base_entry: c.baseEntry,
-      result_entry: c.resultEntry,
-      source: c.source,
-      queue_item_id: c.queueItemId,
-      client_mutation_id: c.clientMutationId,
-      resolved_by: c.resolvedBy,
-      resolved_at: c.resolvedAt?.toISOString() ?? null,
-    }));
+    const records = conflicts.map((c) => Object.fromEntries(LOGGED.map(([field, column]) => [column, c[field]])));
     await sql(
       db,
-      `INSERT INTO conflict_log (tenant_id, id, domain, mobile_id, device_id, user_id, server_version, client_version,
-         base_version, resolution_strategy, resolution_result, winning_version, merge_details, server_entry,
-         client_entry, base_entry, result_entry, source, queue_item_id, client_mutation_id, resolved_by, resolved_at)
-       SELECT $1, x.id, x.domain, x.mobile_id, x.device_id, x.user_id, x.server_version, x.client_version,
-         x.base_version, x.resolution_strategy, x.resolution_result, x.winning_version, x.merge_details,
-         x.server_entry, x.client_entry, x.base_entry, x.result_entry, x.source, x.queue_item_id,
-         x.client_mutation_id, x.resolved_by, x.resolved_at
-       FROM jsonb_to_recordset($2::jsonb) AS ${RECORDSET}`,
+      `INSERT INTO conflict_log (tenant_id, ${LOGGED_COLUMNS})
+       SELECT $1, ${LOGGED_COLUMNS} FROM jsonb_populate_recordset(NULL::conflict_log, $2::jsonb)`,
       [tenantId, JSON.stringify(records)],
     );
   }
@@ -141,28 +124,30 @@ export class ConflictLogRepository {
     ]);
   }
 
-  /** Newest first; keyset over (created_at desc, id desc). */
+  /**
+   * Newest first; keyset over (created_at desc, id desc). Only the filters given become conditions, so the planner
+   * sees literal predicates and picks the matching index (the review queue has a partial one).
+   */
   async page(db: Queryable, tenantId: string, filter: ConflictLogFilter, limit: number): Promise<ConflictLogRow[]> {
+    const params: unknown[] = [tenantId];
+    const param = (value: unknown): string => `$${params.push(value)}`;
+    const where = ['tenant_id = $1'];
+    if (filter.domain !== null) where.push(`domain = ${param(filter.domain)}`);
+    if (filter.result !== null) where.push(`resolution_result = ${param(filter.result)}`);
+    if (filter.awaitingReview !== null)
+      where.push(filter.awaitingReview ? AWAITING_REVIEW : `NOT (${AWAITING_REVIEW})`);
+    if (filter.since !== null) where.push(`created_at >= ${param(filter.since.toISOString())}`);
+    if (filter.after !== null) {
+      where.push(
+        `(created_at, id) < (timestamptz 'epoch' + ${param(filter.after.createdUs)}::bigint * interval '1 microsecond',
+          ${param(filter.after.id)}::uuid)`,
+      );
+    }
     return sql<ConflictLogRow>(
       db,
-      `SELECT ${ROW} FROM conflict_log
-       WHERE tenant_id = $1
-         AND ($2::text IS NULL OR domain = $2)
-         AND ($3::text IS NULL OR resolution_result = $3)
-         AND ($4::timestamptz IS NULL OR created_at >= $4)
-         AND ($5::bigint IS NULL
-              OR (created_at, id) < (timestamptz 'epoch' + $5::bigint * interval '1 microsecond', $6::uuid))
-       ORDER BY created_at DESC, id DESC
-       LIMIT $7`,
-      [
-        tenantId,
-        filter.domain,
-        filter.result,
-        filter.since?.toISOString() ?? null,
-        filter.after?.createdUs ?? null,
-        filter.after?.id ?? null,
-        limit,
-      ],
+      `SELECT ${ROW} FROM conflict_log WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`,
+      params,
     );
   }
 
@@ -174,7 +159,7 @@ export class ConflictLogRepository {
     db: Queryable,
     tenantId: string,
     id: string,
-    choose: 'client' | 'server' | 'merged',
+    choose: Exclude<WinningVersion, 'none'>,
     mergedEntry: Entry | null,
     resolvedBy: string,
   ): Promise<ConflictLogRow | undefined> {
@@ -185,7 +170,7 @@ export class ConflictLogRepository {
          result_entry = CASE $3 WHEN 'client' THEN client_entry WHEN 'server' THEN server_entry ELSE $4::jsonb END,
          resolved_by = $5,
          resolved_at = now()
-       WHERE tenant_id = $1 AND id = $2 AND resolution_result = 'manual_required' AND resolved_at IS NULL
+       WHERE tenant_id = $1 AND id = $2 AND ${AWAITING_REVIEW}
        RETURNING ${ROW}`,
       [tenantId, id, choose, mergedEntry === null ? null : JSON.stringify(mergedEntry), resolvedBy],
     );
@@ -228,18 +213,11 @@ export class ConflictLogRepository {
          WHERE tenant_id = $1 AND created_at > $2 AND created_at <= $3)
        SELECT
          (SELECT count(*)::int FROM w) AS total,
-         (SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'count', n) ORDER BY n DESC, k), '[]')
-            FROM (SELECT domain AS k, count(*)::int AS n FROM w GROUP BY domain) g) AS by_domain,
-         (SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'count', n) ORDER BY n DESC, k), '[]')
-            FROM (SELECT resolution_strategy AS k, count(*)::int AS n FROM w GROUP BY resolution_strategy) g)
-           AS by_strategy,
-         (SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'count', n) ORDER BY n DESC, k), '[]')
-            FROM (SELECT resolution_result AS k, count(*)::int AS n FROM w GROUP BY resolution_result) g) AS by_result,
-         (SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'count', n) ORDER BY n DESC, k), '[]')
-            FROM (SELECT device_id AS k, count(*)::int AS n FROM w WHERE device_id IS NOT NULL
-                  GROUP BY device_id ORDER BY n DESC, device_id LIMIT $4) g) AS top_devices,
-         (SELECT count(*)::int FROM conflict_log
-            WHERE tenant_id = $1 AND resolution_result = 'manual_required' AND resolved_at IS NULL) AS pending_reviews`,
+         ${tally('domain')} AS by_domain,
+         ${tally('resolution_strategy')} AS by_strategy,
+         ${tally('resolution_result')} AS by_result,
+         ${tally('device_id', 'WHERE device_id IS NOT NULL', 'ORDER BY n DESC, device_id LIMIT $4')} AS top_devices,
+         (SELECT count(*)::int FROM conflict_log WHERE tenant_id = $1 AND ${AWAITING_REVIEW}) AS pending_reviews`,
       [tenantId, since.toISOString(), until.toISOString(), topDevices],
     );
     return row!;

@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable, sql, sqlOne } from '../../database/sql';
-import type { PolicySettings, ResolutionPolicy } from './conflict.policy';
+import type { EffectivePolicy, PolicySettings } from './conflict.policy';
 
-export interface ConflictPolicyRow {
-  domain: string;
-  resolution_policy: ResolutionPolicy;
-  auto_resolve: boolean;
-  notify_on_conflict: boolean;
-  protected_fields: string[] | null;
-}
+export type ConflictPolicyRow = Omit<EffectivePolicy, 'source'>;
 
 const COLUMNS = 'domain, resolution_policy, auto_resolve, notify_on_conflict, protected_fields';
 

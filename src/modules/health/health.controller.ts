@@ -2,7 +2,8 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth/auth.decorators';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { HealthDto, HealthService } from './health.service';
+import { HealthDto } from './dto/health.dto';
+import { HealthService } from './health.service';
 
 @ApiTags('operations')
 @Public()

@@ -1,16 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
-
-export class HealthDto {
-  @ApiProperty({ example: 'ok' })
-  status!: string;
-
-  @ApiProperty({ example: 'up', required: false })
-  database?: string;
-}
+import type { HealthDto } from './dto/health.dto';
 
 const PING_TIMEOUT_MS = 2000;
 

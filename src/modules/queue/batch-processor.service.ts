@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { SyncMeter } from '../../common/metering/sync-meter';
 import { defaultPolicy } from '../conflict/conflict.policy';
-import { ConflictService } from '../conflict/conflict.service';
+import { ConflictLogService } from '../conflict/conflict-log.service';
+import { ConflictPolicyService } from '../conflict/conflict-policy.service';
 import { recordKey, RecordKey, SyncRecordRepository } from '../sync/sync-record.repository';
 import { ClaimFilter, ItemOutcome, QueueItemRepository } from './queue-item.repository';
 import { ItemResult, planBatch, PlannedItem } from './queue.policy';
@@ -25,7 +26,8 @@ export class BatchProcessorService {
   constructor(
     private readonly items: QueueItemRepository,
     private readonly records: SyncRecordRepository,
-    private readonly conflicts: ConflictService,
+    private readonly conflictPolicies: ConflictPolicyService,
+    private readonly conflicts: ConflictLogService,
   ) {}
 
   async processClaim(manager: EntityManager, filter: ClaimFilter): Promise<ProcessedBatch> {
@@ -58,7 +60,7 @@ export class BatchProcessorService {
       tenantId,
       wanted.map((item) => ({ domain: item.domain, mobileId: item.mobile_id, version: item.base_version })),
     );
-    const policies = await this.conflicts.policiesFor(manager, tenantId);
+    const policies = await this.conflictPolicies.policiesFor(manager, tenantId);
     const plan = planBatch({ now: new Date() }, items, current, revisions, policies, defaultPolicy);
 
     await this.conflicts.recordConflicts(manager, tenantId, plan.conflicts);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { advisoryKey } from '../../common/advisory-lock';
+import { advisoryKey } from '../../database/advisory-lock';
 import { Queryable, sql } from '../../database/sql';
 import type { ItemResult, PlannedItem } from './queue.policy';
 

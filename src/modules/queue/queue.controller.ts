@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
+import { CompressResponse } from '../../common/http/compress-response.decorator';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { RecordFieldsPipe } from '../../common/http/record-fields.pipe';
 import { Meter, SyncMeter } from '../../common/metering/sync-meter';
@@ -33,6 +34,7 @@ export class QueueController {
 
   /** Stores a device's queued edits idempotently and applies them (mode process) through the conflict engine. */
   @Post('api/v1/sync/push')
+  @CompressResponse()
   @HttpCode(200)
   @ApiBody({ schema: PUSH_REQUEST_OPENAPI_SCHEMA, examples: { push: { value: PUSH_REQUEST_EXAMPLE } } })
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'client_mutation_id reused with a different payload' })
@@ -46,12 +48,14 @@ export class QueueController {
 
   /** The caller's pending items (its device with X-Device-Id, else its user's devices). */
   @Get('api/v1/sync/queue-status')
+  @CompressResponse()
   queueStatus(@CurrentPrincipal() principal: Principal): Promise<QueueStatusDto> {
     return this.stats.queueStatus(principal);
   }
 
   /** Processes the caller's most urgent pending items, at most the batch size of its network. */
   @Post('api/v1/sync/partial')
+  @CompressResponse()
   @HttpCode(200)
   partial(
     @CurrentPrincipal() principal: Principal,
@@ -63,6 +67,7 @@ export class QueueController {
 
   /** Whether to sync now or wait, from the tenant's queue and its peak hours. */
   @Get('api/v1/sync/optimal-time')
+  @CompressResponse()
   optimalTime(@CurrentPrincipal() principal: Principal): Promise<OptimalTimeDto> {
     return this.stats.optimalTime(principal);
   }

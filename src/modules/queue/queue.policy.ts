@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isAdmin, Principal } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
-import type { ConflictLogInsert } from '../conflict/conflict.service';
+import type { ConflictLogInsert } from '../conflict/conflict-log.repository';
 import { EffectivePolicy, Entry, resolveConflict } from '../conflict/conflict.policy';
 import { recordKey, RecordRow, RecordWrite, RevisionRow } from '../sync/sync-record.repository';
 

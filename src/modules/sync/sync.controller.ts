@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
+import { CompressResponse } from '../../common/http/compress-response.decorator';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { Meter, SyncMeter } from '../../common/metering/sync-meter';
 import { PullBodyDto, PullQueryDto, PullResponseDto } from './dto/sync.dto';
@@ -16,6 +17,7 @@ export class SyncController {
 
   /** The tenant's changes feed after a cursor (keyset over the change sequence; tombstones included). */
   @Get()
+  @CompressResponse()
   pull(
     @CurrentPrincipal() principal: Principal,
     @Query() query: PullQueryDto,
@@ -26,6 +28,7 @@ export class SyncController {
 
   /** The same feed; with known_versions and delta: true, changes come as RFC 6902 patches when smaller. */
   @Post()
+  @CompressResponse()
   @HttpCode(200)
   pullWithBody(
     @CurrentPrincipal() principal: Principal,

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { sql } from '../../database/sql';
+import { Queryable, sql, sqlOne } from '../../database/sql';
 
 export interface CredentialRow {
   id: string;
@@ -19,45 +17,44 @@ export interface ApiKeyRow {
   revoked_at: Date | null;
 }
 
+const API_KEY_COLUMNS = 'id, name, scopes, user_id, created_at, revoked_at';
+
 @Injectable()
 export class ApiKeyRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
-
   async insert(
+    db: Queryable,
     tenantId: string,
     name: string,
     keyHash: string,
     scopes: string[],
     userId: string | null,
-  ): Promise<string> {
-    const rows = await sql<{ id: string }>(
-      this.db,
-      `INSERT INTO api_key (tenant_id, name, key_hash, scopes, user_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+  ): Promise<ApiKeyRow> {
+    const rows = await sql<ApiKeyRow>(
+      db,
+      `INSERT INTO api_key (tenant_id, name, key_hash, scopes, user_id) VALUES ($1, $2, $3, $4, $5)
+       RETURNING ${API_KEY_COLUMNS}`,
       [tenantId, name, keyHash, scopes, userId],
-    );
-    return rows[0].id;
-  }
-
-  async list(tenantId: string): Promise<ApiKeyRow[]> {
-    return sql<ApiKeyRow>(
-      this.db,
-      `SELECT id, name, scopes, user_id, created_at, revoked_at FROM api_key WHERE tenant_id = $1 ORDER BY created_at, id`,
-      [tenantId],
-    );
-  }
-
-  async findActiveByHash(keyHash: string): Promise<CredentialRow | undefined> {
-    const rows = await sql<CredentialRow>(
-      this.db,
-      `SELECT id, tenant_id, scopes, user_id FROM api_key WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [keyHash],
     );
     return rows[0];
   }
 
-  async revoke(tenantId: string, id: string): Promise<boolean> {
+  async list(db: Queryable, tenantId: string): Promise<ApiKeyRow[]> {
+    return sql<ApiKeyRow>(db, `SELECT ${API_KEY_COLUMNS} FROM api_key WHERE tenant_id = $1 ORDER BY created_at, id`, [
+      tenantId,
+    ]);
+  }
+
+  async findActiveByHash(db: Queryable, keyHash: string): Promise<CredentialRow | undefined> {
+    return sqlOne<CredentialRow>(
+      db,
+      `SELECT id, tenant_id, scopes, user_id FROM api_key WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [keyHash],
+    );
+  }
+
+  async revoke(db: Queryable, tenantId: string, id: string): Promise<boolean> {
     const rows = await sql<{ id: string }>(
-      this.db,
+      db,
       `UPDATE api_key SET revoked_at = now() WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
       [tenantId, id],
     );

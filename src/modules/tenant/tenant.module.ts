@@ -8,6 +8,6 @@ import { TenantService } from './tenant.service';
 @Module({
   controllers: [TenantController],
   providers: [TenantRepository, ApiKeyRepository, TenantService],
-  exports: [TenantService, TenantRepository, ApiKeyRepository],
+  exports: [TenantService],
 })
 export class TenantModule {}

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { sql } from '../../database/sql';
+import { Queryable, sql, sqlOne } from '../../database/sql';
 
 export interface TenantRow {
   id: string;
@@ -11,48 +9,45 @@ export interface TenantRow {
   webhook_secret: string | null;
 }
 
+const TENANT_COLUMNS = 'id, name, timezone, webhook_url, webhook_secret';
+
 @Injectable()
 export class TenantRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
-
   async insert(
+    db: Queryable,
     name: string,
     timezone: string,
     webhookUrl: string | null,
     webhookSecret: string | null,
   ): Promise<TenantRow> {
     const rows = await sql<TenantRow>(
-      this.db,
+      db,
       `INSERT INTO tenant (name, timezone, webhook_url, webhook_secret) VALUES ($1, $2, $3, $4)
-       RETURNING id, name, timezone, webhook_url, webhook_secret`,
+       RETURNING ${TENANT_COLUMNS}`,
       [name, timezone, webhookUrl, webhookSecret],
     );
     return rows[0];
   }
 
-  async findById(id: string): Promise<TenantRow | undefined> {
+  async findById(db: Queryable, id: string): Promise<TenantRow | undefined> {
     if (!/^\d{1,18}$/.test(id)) return undefined;
-    const rows = await sql<TenantRow>(
-      this.db,
-      `SELECT id, name, timezone, webhook_url, webhook_secret FROM tenant WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
+    return sqlOne<TenantRow>(db, `SELECT ${TENANT_COLUMNS} FROM tenant WHERE id = $1`, [id]);
   }
 
   async update(
+    db: Queryable,
     id: string,
     changes: Partial<Pick<TenantRow, 'name' | 'timezone' | 'webhook_url' | 'webhook_secret'>>,
   ): Promise<TenantRow | undefined> {
     const rows = await sql<TenantRow>(
-      this.db,
+      db,
       `UPDATE tenant SET
          name = COALESCE($2, name),
          timezone = COALESCE($3, timezone),
          webhook_url = CASE WHEN $4::boolean THEN $5 ELSE webhook_url END,
          webhook_secret = COALESCE($6, webhook_secret)
        WHERE id = $1
-       RETURNING id, name, timezone, webhook_url, webhook_secret`,
+       RETURNING ${TENANT_COLUMNS}`,
       [
         id,
         changes.name ?? null,
@@ -65,8 +60,8 @@ export class TenantRepository {
     return rows[0];
   }
 
-  async listIds(): Promise<string[]> {
-    const rows = await sql<{ id: string }>(this.db, `SELECT id FROM tenant ORDER BY id`);
+  async listIds(db: Queryable): Promise<string[]> {
+    const rows = await sql<{ id: string }>(db, `SELECT id FROM tenant ORDER BY id`);
     return rows.map((row) => row.id);
   }
 }

@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app-exception';
 import { SCOPES, Scope } from '../../common/domain';
 import { isUuid } from '../../common/ids';
 import { assertPublicUrl, UnsafeUrlError } from '../../common/net/public-address';
 import { AppConfig } from '../../config/app-config';
-import { ApiKeyRepository, ApiKeyRow } from './api-key.repository';
+import { ApiKeyRepository, ApiKeyRow, CredentialRow } from './api-key.repository';
+import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, TenantDto, type UpdateTenantDto } from './dto/tenant.dto';
 import { TenantRepository, TenantRow } from './tenant.repository';
 
 export const API_KEY_PREFIX = 'fsk_';
@@ -14,7 +17,7 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-export function isValidTimezone(timezone: string): boolean {
+function isValidTimezone(timezone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
     return true;
@@ -34,6 +37,7 @@ export interface CreatedApiKey {
 @Injectable()
 export class TenantService {
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
     private readonly tenants: TenantRepository,
     private readonly apiKeys: ApiKeyRepository,
     private readonly config: AppConfig,
@@ -48,17 +52,36 @@ export class TenantService {
     if (name.trim() === '') throw AppException.validation('name must not be empty');
     if (!isValidTimezone(timezone)) throw AppException.validation(`unknown timezone "${timezone}"`);
     if (webhookUrl !== null) await this.checkWebhookUrl(webhookUrl);
-    return this.tenants.insert(name.trim(), timezone, webhookUrl, webhookSecret);
+    return this.tenants.insert(this.db, name.trim(), timezone, webhookUrl, webhookSecret);
+  }
+
+  /** The tenant, or undefined when there is none with this id. */
+  findById(tenantId: string): Promise<TenantRow | undefined> {
+    return this.tenants.findById(this.db, tenantId);
   }
 
   async findTenant(tenantId: string): Promise<TenantRow> {
-    const tenant = await this.tenants.findById(tenantId);
+    const tenant = await this.findById(tenantId);
     if (!tenant) throw AppException.notFound(`tenant ${tenantId}`);
     return tenant;
   }
 
   listTenantIds(): Promise<string[]> {
-    return this.tenants.listIds();
+    return this.tenants.listIds(this.db);
+  }
+
+  async getTenant(tenantId: string): Promise<TenantDto> {
+    return TenantDto.from(await this.findTenant(tenantId));
+  }
+
+  async updateTenant(tenantId: string, changes: UpdateTenantDto): Promise<TenantDto> {
+    if (changes.timezone !== undefined && !isValidTimezone(changes.timezone)) {
+      throw AppException.validation(`unknown timezone "${changes.timezone}"`);
+    }
+    if (typeof changes.webhook_url === 'string') await this.checkWebhookUrl(changes.webhook_url);
+    const updated = await this.tenants.update(this.db, tenantId, changes);
+    if (!updated) throw AppException.notFound(`tenant ${tenantId}`);
+    return TenantDto.from(updated);
   }
 
   /** Creates a key and returns it once; only its SHA-256 hash is stored. */
@@ -68,30 +91,32 @@ export class TenantService {
     userId: string | null = null,
     name = 'api key',
   ): Promise<CreatedApiKey> {
-    await this.findTenant(tenantId);
-    const unknown = scopes.filter((scope) => !SCOPES.includes(scope as Scope));
-    if (scopes.length === 0 || unknown.length > 0) {
-      throw AppException.validation(`scopes must be a non-empty list of ${SCOPES.join(', ')}`);
-    }
-    const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
-    const id = await this.apiKeys.insert(tenantId, name, hashApiKey(key), scopes, userId);
-    return { id, key, tenantId, scopes: scopes as Scope[], userId };
+    const { row, key } = await this.insertApiKey(tenantId, scopes, userId, name);
+    return { id: row.id, key, tenantId, scopes: scopes as Scope[], userId };
   }
 
-  async updateTenant(
-    tenantId: string,
-    changes: { name?: string; timezone?: string; webhook_url?: string | null; webhook_secret?: string },
-  ): Promise<TenantRow> {
-    if (changes.timezone !== undefined && !isValidTimezone(changes.timezone)) {
-      throw AppException.validation(`unknown timezone "${changes.timezone}"`);
-    }
-    if (typeof changes.webhook_url === 'string') await this.checkWebhookUrl(changes.webhook_url);
-    const updated = await this.tenants.update(tenantId, changes);
-    if (!updated) throw AppException.notFound(`tenant ${tenantId}`);
-    return updated;
+  /** The HTTP form of createApiKey: the key's listing plus the key itself, shown this once. */
+  async issueApiKey(tenantId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    const { row, key } = await this.insertApiKey(tenantId, dto.scopes, dto.user_id ?? null, dto.name);
+    return CreatedApiKeyDto.fromCreated(row, key);
   }
 
-  /** A webhook must be https (http when WEBHOOK_ALLOW_HTTP) and reach only public addresses (API.md "Limits"). */
+  async listApiKeys(tenantId: string): Promise<ApiKeyDto[]> {
+    return (await this.apiKeys.list(this.db, tenantId)).map((row) => ApiKeyDto.from(row));
+  }
+
+  /** The tenant, user and scopes of an unrevoked key, by the SHA-256 hash of the key. */
+  findActiveApiKey(keyHash: string): Promise<CredentialRow | undefined> {
+    return this.apiKeys.findActiveByHash(this.db, keyHash);
+  }
+
+  async revokeApiKey(tenantId: string, id: string): Promise<void> {
+    if (!isUuid(id) || !(await this.apiKeys.revoke(this.db, tenantId, id))) {
+      throw AppException.notFound(`api key ${id}`);
+    }
+  }
+
+  /** A webhook must be https (http only with WEBHOOK_ALLOW_HTTP) and reach public addresses only. */
   private async checkWebhookUrl(url: string): Promise<void> {
     try {
       await assertPublicUrl(url, {
@@ -104,11 +129,18 @@ export class TenantService {
     }
   }
 
-  listApiKeys(tenantId: string): Promise<ApiKeyRow[]> {
-    return this.apiKeys.list(tenantId);
-  }
-
-  async revokeApiKey(tenantId: string, id: string): Promise<void> {
-    if (!isUuid(id) || !(await this.apiKeys.revoke(tenantId, id))) throw AppException.notFound(`api key ${id}`);
+  private async insertApiKey(
+    tenantId: string,
+    scopes: string[],
+    userId: string | null,
+    name: string,
+  ): Promise<{ row: ApiKeyRow; key: string }> {
+    await this.findTenant(tenantId);
+    const unknown = scopes.filter((scope) => !SCOPES.includes(scope as Scope));
+    if (scopes.length === 0 || unknown.length > 0) {
+      throw AppException.validation(`scopes must be a non-empty list of ${SCOPES.join(', ')}`);
+    }
+    const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
+    return { row: await this.apiKeys.insert(this.db, tenantId, name, hashApiKey(key), scopes, userId), key };
   }
 }

@@ -16,7 +16,7 @@ import { NETWORK_QUALITIES } from '../../../common/domain';
 import { COMPRESSION_LEVELS, type CompressionLevel } from '../bandwidth.policy';
 
 /** Most items one batches/prioritize call takes. */
-export const MAX_TOOL_ITEMS = 10000;
+const MAX_TOOL_ITEMS = 10000;
 
 export class CompressRequestDto {
   @ApiProperty({

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -18,14 +18,19 @@ import {
 } from 'class-validator';
 import { DOMAINS } from '../../../common/domain';
 import type { ConflictLogRow } from '../conflict-log.repository';
-import type { ConflictResolution, EffectivePolicy, Entry } from '../conflict.policy';
+import type { Entry } from '../conflict.policy';
 import { RESOLUTION_POLICIES, type ResolutionPolicy } from '../conflict.policy';
-import type { ConflictActionResult, ConflictPage, ConflictReport, Hotspot } from '../conflict.service';
-import type { ConflictResult, ConflictSource, WinningVersion } from '../entities/conflict-log.entity';
+import {
+  CONFLICT_RESULTS,
+  CONFLICT_SOURCES,
+  ConflictResult,
+  ConflictSource,
+  WINNING_VERSIONS,
+  WinningVersion,
+} from '../entities/conflict-log.entity';
 
-const RESULTS = ['resolved', 'manual_required', 'failed'] as const;
-const WINNING_VERSIONS = ['client', 'server', 'merged', 'none'] as const;
-const CHOICES = ['client', 'server', 'merged'] as const;
+export type ReviewChoice = Exclude<WinningVersion, 'none'>;
+const CHOICES = ['client', 'server', 'merged'] as const satisfies readonly ReviewChoice[];
 /** A JSON object of any shape (record data); the swagger plugin cannot infer it from Record<string, unknown>. */
 function freeForm(options: { nullable?: boolean; required?: boolean; example?: unknown } = {}): ApiPropertyOptions {
   return { type: 'object', additionalProperties: true, ...options } as ApiPropertyOptions;
@@ -60,17 +65,6 @@ export class ConflictPolicyDto {
   /** default: no tenant override; tenant: set with PUT. */
   @ApiProperty({ enum: ['default', 'tenant'] })
   source!: 'default' | 'tenant';
-
-  static from(policy: EffectivePolicy): ConflictPolicyDto {
-    return {
-      domain: policy.domain,
-      resolution_policy: policy.resolution_policy,
-      auto_resolve: policy.auto_resolve,
-      notify_on_conflict: policy.notify_on_conflict,
-      protected_fields: policy.protected_fields,
-      source: policy.source,
-    };
-  }
 }
 
 export class PutConflictPolicyDto {
@@ -140,20 +134,9 @@ export class ConflictResolutionDto {
   strategy_used!: string;
   merge_details!: MergeDetailsDto;
   @ApiProperty({ enum: WINNING_VERSIONS })
-  winning_version!: 'client' | 'server' | 'merged' | 'none';
+  winning_version!: WinningVersion;
   /** The conflict_log row of this resolution. */
   conflict_id!: string;
-
-  static from(resolution: ConflictResolution & { conflict_id: string }): ConflictResolutionDto {
-    return {
-      resolution: resolution.resolution,
-      winning_entry: resolution.winning_entry,
-      strategy_used: resolution.strategy_used,
-      merge_details: resolution.merge_details,
-      winning_version: resolution.winning_version,
-      conflict_id: resolution.conflict_id,
-    };
-  }
 }
 
 export class ListConflictsQueryDto {
@@ -162,10 +145,16 @@ export class ListConflictsQueryDto {
   @Length(1, 64)
   domain?: string;
 
-  @ApiProperty({ enum: RESULTS, required: false })
+  @ApiProperty({ enum: CONFLICT_RESULTS, required: false })
   @IsOptional()
-  @IsIn(RESULTS)
+  @IsIn(CONFLICT_RESULTS)
   result?: ConflictResult;
+
+  /** true: only manual_required conflicts nobody has resolved yet (the review queue); false: all the others. */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'awaiting_review must be true or false' })
+  awaiting_review?: boolean;
 
   /** Only conflicts logged at or after this instant (ISO 8601 with offset). */
   @IsOptional()
@@ -202,7 +191,7 @@ export class ResolveManualDto {
   /** Which copy becomes the record's next version. */
   @ApiProperty({ enum: CHOICES })
   @IsIn(CHOICES)
-  choose!: 'client' | 'server' | 'merged';
+  choose!: ReviewChoice;
 
   /** The reviewer's own copy; required with choose=merged, not allowed otherwise. */
   @ApiProperty(freeForm({ required: false }))
@@ -227,12 +216,12 @@ export class ConflictLogDto {
   /** The policy applied (`most_recent_wins (client)`, `manual`, ...). */
   resolution_strategy!: string;
   /** The engine's outcome; stays `manual_required` after a review (see resolved_at). */
-  @ApiProperty({ enum: RESULTS })
+  @ApiProperty({ enum: CONFLICT_RESULTS })
   resolution_result!: ConflictResult;
   @ApiProperty({ enum: WINNING_VERSIONS })
   winning_version!: WinningVersion;
-  @ApiProperty(freeForm())
-  merge_details!: Record<string, unknown>;
+  /** Which fields conflicted and which side each came from; the fields a reviewer decides are conflicting_fields. */
+  merge_details!: MergeDetailsDto;
   @ApiProperty(freeForm())
   server_entry!: Entry;
   @ApiProperty(freeForm())
@@ -242,7 +231,7 @@ export class ConflictLogDto {
   /** The copy that won (null while awaiting review). */
   @ApiProperty(freeForm({ nullable: true }))
   result_entry!: Entry | null;
-  @ApiProperty({ enum: ['push', 'api'] })
+  @ApiProperty({ enum: CONFLICT_SOURCES })
   source!: ConflictSource;
   queue_item_id!: string | null;
   client_mutation_id!: string | null;
@@ -254,31 +243,12 @@ export class ConflictLogDto {
   created_at!: string;
 
   static from(row: ConflictLogRow): ConflictLogDto {
+    const { created_us: _cursorKey, resolved_at, restored_at, created_at, ...logged } = row;
     return {
-      id: row.id,
-      domain: row.domain,
-      mobile_id: row.mobile_id,
-      device_id: row.device_id,
-      user_id: row.user_id,
-      server_version: row.server_version,
-      client_version: row.client_version,
-      base_version: row.base_version,
-      resolution_strategy: row.resolution_strategy,
-      resolution_result: row.resolution_result,
-      winning_version: row.winning_version,
-      merge_details: row.merge_details,
-      server_entry: row.server_entry,
-      client_entry: row.client_entry,
-      base_entry: row.base_entry,
-      result_entry: row.result_entry,
-      source: row.source,
-      queue_item_id: row.queue_item_id,
-      client_mutation_id: row.client_mutation_id,
-      resolved_by: row.resolved_by,
-      resolved_at: iso(row.resolved_at),
-      restored_by: row.restored_by,
-      restored_at: iso(row.restored_at),
-      created_at: row.created_at.toISOString(),
+      ...logged,
+      resolved_at: iso(resolved_at),
+      restored_at: iso(restored_at),
+      created_at: created_at.toISOString(),
     };
   }
 }
@@ -287,28 +257,20 @@ export class ConflictPageDto {
   items!: ConflictLogDto[];
   /** Pass as `cursor` for the next page; null on the last page. */
   next_cursor!: string | null;
-
-  static from(page: ConflictPage): ConflictPageDto {
-    return { items: page.items.map((row) => ConflictLogDto.from(row)), next_cursor: page.next_cursor };
-  }
 }
 
 export class ConflictActionResultDto extends ConflictLogDto {
   /** The record version written by this action; null when the conflict changed no record (resolve API). */
   record_version!: number | null;
 
-  static fromAction(result: ConflictActionResult): ConflictActionResultDto {
-    return { ...ConflictLogDto.from(result.conflict), record_version: result.recordVersion };
+  static fromAction(row: ConflictLogRow, recordVersion: number | null): ConflictActionResultDto {
+    return { ...ConflictLogDto.from(row), record_version: recordVersion };
   }
 }
 
 export class HotspotDto {
   domain!: string;
   conflict_count!: number;
-
-  static from(hotspot: Hotspot): HotspotDto {
-    return { domain: hotspot.domain, conflict_count: hotspot.conflict_count };
-  }
 }
 
 export class DomainCountDto {
@@ -322,7 +284,7 @@ export class StrategyCountDto {
 }
 
 export class ResultCountDto {
-  @ApiProperty({ enum: RESULTS })
+  @ApiProperty({ enum: CONFLICT_RESULTS })
   result!: string;
   count!: number;
 }
@@ -346,8 +308,4 @@ export class ConflictReportDto {
   pending_reviews!: number;
   /** The five devices with the most conflicts in the window. */
   top_devices!: DeviceCountDto[];
-
-  static from(report: ConflictReport): ConflictReportDto {
-    return { ...report };
-  }
 }

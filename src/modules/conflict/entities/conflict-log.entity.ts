@@ -1,16 +1,21 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Entry, MergeDetails } from '../conflict.policy';
 
-export type ConflictResult = 'resolved' | 'manual_required' | 'failed';
-export type WinningVersion = 'client' | 'server' | 'merged' | 'none';
-export type ConflictSource = 'push' | 'api';
+export const CONFLICT_RESULTS = ['resolved', 'manual_required', 'failed'] as const;
+export type ConflictResult = (typeof CONFLICT_RESULTS)[number];
+export const WINNING_VERSIONS = ['client', 'server', 'merged', 'none'] as const;
+export type WinningVersion = (typeof WINNING_VERSIONS)[number];
+export const CONFLICT_SOURCES = ['push', 'api'] as const;
+export type ConflictSource = (typeof CONFLICT_SOURCES)[number];
+
+/** The review queue; the partial index below and every query of the queue share this predicate. */
+export const AWAITING_REVIEW = `resolution_result = 'manual_required' AND resolved_at IS NULL`;
 
 /** Audit trail of every conflict resolution; manual_required rows without resolved_at are the review queue. */
 @Entity({ name: 'conflict_log' })
 @Index('ix_conflict_log_created', ['tenantId', 'createdAt', 'id'])
 @Index('ix_conflict_log_domain_created', ['tenantId', 'domain', 'createdAt'])
-@Index('ix_conflict_log_pending_review', ['tenantId', 'createdAt'], {
-  where: `resolution_result = 'manual_required' AND resolved_at IS NULL`,
-})
+@Index('ix_conflict_log_pending_review', ['tenantId', 'createdAt'], { where: AWAITING_REVIEW })
 export class ConflictLogEntity {
   @PrimaryColumn({ name: 'tenant_id', type: 'bigint', primaryKeyConstraintName: 'pk_conflict_log' })
   tenantId!: string;
@@ -50,19 +55,19 @@ export class ConflictLogEntity {
   winningVersion!: WinningVersion;
 
   @Column({ name: 'merge_details', type: 'jsonb' })
-  mergeDetails!: Record<string, unknown>;
+  mergeDetails!: MergeDetails;
 
   @Column({ name: 'server_entry', type: 'jsonb' })
-  serverEntry!: Record<string, unknown>;
+  serverEntry!: Entry;
 
   @Column({ name: 'client_entry', type: 'jsonb' })
-  clientEntry!: Record<string, unknown>;
+  clientEntry!: Entry;
 
   @Column({ name: 'base_entry', type: 'jsonb', nullable: true })
-  baseEntry!: Record<string, unknown> | null;
+  baseEntry!: Entry | null;
 
   @Column({ name: 'result_entry', type: 'jsonb', nullable: true })
-  resultEntry!: Record<string, unknown> | null;
+  resultEntry!: Entry | null;
 
   @Column({ type: 'text' })
   source!: ConflictSource;

@@ -1,5 +1,6 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { TenantEntity } from '../../tenant/entities/tenant.entity';
+import type { ResolutionPolicy } from '../conflict.policy';
 
 /** A tenant's override of one domain's conflict policy; domains without a row use DEFAULT_POLICIES. */
 @Entity({ name: 'conflict_policy' })
@@ -15,7 +16,7 @@ export class ConflictPolicyEntity {
   tenant?: TenantEntity;
 
   @Column({ name: 'resolution_policy', type: 'text' })
-  resolutionPolicy!: string;
+  resolutionPolicy!: ResolutionPolicy;
 
   @Column({ name: 'auto_resolve', type: 'boolean' })
   autoResolve!: boolean;

@@ -12,6 +12,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { SCOPES } from '../../../common/domain';
+import type { ApiKeyRow } from '../api-key.repository';
 import type { TenantRow } from '../tenant.repository';
 
 export class TenantDto {
@@ -88,9 +89,24 @@ export class ApiKeyDto {
   user_id!: string | null;
   created_at!: string;
   revoked_at!: string | null;
+
+  static from(row: ApiKeyRow): ApiKeyDto {
+    return {
+      id: row.id,
+      name: row.name,
+      scopes: row.scopes,
+      user_id: row.user_id,
+      created_at: row.created_at.toISOString(),
+      revoked_at: row.revoked_at?.toISOString() ?? null,
+    };
+  }
 }
 
 export class CreatedApiKeyDto extends ApiKeyDto {
   /** The key itself, shown once. */
   api_key!: string;
+
+  static fromCreated(row: ApiKeyRow, key: string): CreatedApiKeyDto {
+    return { ...ApiKeyDto.from(row), api_key: key };
+  }
 }

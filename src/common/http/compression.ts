@@ -2,18 +2,16 @@ import { Readable, Transform, TransformCallback, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppException, ErrorCode } from '../../common/errors/app-exception';
-import type { MeteredRequest } from '../../common/metering/sync-meter';
-import type { AppConfig } from '../../config/app-config';
-import { GZIP_LEVEL } from './bandwidth.policy';
+import { AppException, ErrorCode } from '../errors/app-exception';
 
-/** Responses under these paths are compressed by negotiation (sync endpoints and the bandwidth tools). */
-export const COMPRESSED_ROUTE_PREFIXES: readonly string[] = ['/api/v1/sync/', '/api/sync/', '/api/v1/bandwidth/'];
-
-export function isCompressedRoute(url: string): boolean {
-  const path = url.split('?', 1)[0];
-  return COMPRESSED_ROUTE_PREFIXES.some((prefix) => path.startsWith(prefix));
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by @CompressResponse(): the response is compressed by Accept-Encoding under the adaptive rule. */
+    compressResponse?: boolean;
+  }
 }
+
+export const GZIP_LEVEL = 6;
 
 export type ResponseEncoding = 'br' | 'zstd' | 'gzip' | 'deflate';
 
@@ -40,7 +38,7 @@ const COMPRESSORS: Partial<Record<ResponseEncoding, Compress>> = {
 };
 
 /** Server preference when the client weighs encodings equally: best ratio first. */
-export const RESPONSE_ENCODINGS: readonly ResponseEncoding[] = (['br', 'zstd', 'gzip', 'deflate'] as const).filter(
+const RESPONSE_ENCODINGS: readonly ResponseEncoding[] = (['br', 'zstd', 'gzip', 'deflate'] as const).filter(
   (encoding) => COMPRESSORS[encoding] !== undefined,
 );
 
@@ -77,7 +75,7 @@ export function negotiateEncoding(
   return best;
 }
 
-export async function compressBody(encoding: ResponseEncoding, input: Buffer): Promise<Buffer> {
+async function compressBody(encoding: ResponseEncoding, input: Buffer): Promise<Buffer> {
   const compress = COMPRESSORS[encoding];
   if (!compress) throw new Error(`encoding ${encoding} is not available in this runtime`);
   return compress(input);
@@ -88,7 +86,7 @@ export interface AdaptiveRule {
   minRatio: number;
 }
 
-/** The adaptive rule of API.md: large enough to bother, and the result small enough to be worth it. */
+/** The adaptive rule: large enough to bother, and the result small enough to be worth it. */
 export function worthCompressing(originalBytes: number, compressedBytes: number, rule: AdaptiveRule): boolean {
   return originalBytes >= rule.thresholdBytes && originalBytes > 0 && compressedBytes / originalBytes < rule.minRatio;
 }
@@ -201,17 +199,10 @@ function addVary(reply: FastifyReply, field: string): void {
 }
 
 /**
- * Request bodies: Content-Encoding gzip|br|deflate decoded before parsing, the body limit applied to the decoded
- * bytes. Responses of sync routes: compressed by Accept-Encoding under the adaptive rule, with the sync meter's
- * byte counts set. Register before the hooks that read the final payload.
+ * Request bodies with Content-Encoding gzip, br or deflate are decoded before parsing; the body limit applies to the
+ * decoded bytes.
  */
-export function registerHttpCompression(fastify: FastifyInstance, config: AppConfig): void {
-  const bodyLimit = config.get('BODY_LIMIT_BYTES');
-  const rule: AdaptiveRule = {
-    thresholdBytes: config.get('COMPRESSION_THRESHOLD_BYTES'),
-    minRatio: config.get('MIN_COMPRESSION_RATIO'),
-  };
-
+export function decompressRequestBodies(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.addHook('preParsing', async (request, _reply, payload) => {
     const header = request.headers['content-encoding'];
     if (header === undefined || !hasBody(request)) return payload;
@@ -219,29 +210,24 @@ export function registerHttpCompression(fastify: FastifyInstance, config: AppCon
     if (decoders.length === 0) return payload;
     return decodeRequestBody(payload, decoders, request.routeOptions.bodyLimit ?? bodyLimit);
   });
+}
 
-  fastify.addHook('onSend', async (request: MeteredRequest, reply, payload) => {
-    if (!isCompressedRoute(request.url)) return payload;
+/** Responses of routes marked @CompressResponse() are compressed by Accept-Encoding under the adaptive rule. */
+export function compressResponses(fastify: FastifyInstance, rule: AdaptiveRule): void {
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (request.routeOptions.config?.compressResponse !== true) return payload;
     addVary(reply, 'Accept-Encoding');
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
     const raw = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-    let body = raw;
     const encoding =
       request.method === 'HEAD' || reply.hasHeader('content-encoding') || raw.length < rule.thresholdBytes
         ? null
         : negotiateEncoding(request.headers['accept-encoding']);
-    if (encoding) {
-      const compressed = await compressBody(encoding, raw);
-      if (worthCompressing(raw.length, compressed.length, rule)) {
-        body = compressed;
-        void reply.header('content-encoding', encoding);
-        reply.removeHeader('content-length');
-      }
-    }
-    if (request.syncMeter) {
-      request.syncMeter.bytesRaw = raw.length;
-      request.syncMeter.bytesSent = body.length;
-    }
-    return body === raw ? payload : body;
+    if (!encoding) return payload;
+    const compressed = await compressBody(encoding, raw);
+    if (!worthCompressing(raw.length, compressed.length, rule)) return payload;
+    void reply.header('content-encoding', encoding);
+    reply.removeHeader('content-length');
+    return compressed;
   });
 }

@@ -1,0 +1,77 @@
+import { createFieldsyncClient, type FieldsyncClient } from '../../clients/core';
+import type { TestApp } from '../helpers/test-app';
+
+/** A fetch that records push answers and can lose the next one after the server has handled it. */
+export interface LossyNetwork {
+  fetch: (request: Request) => Promise<Response>;
+  dropNextPushResponse(): void;
+  pushAnswers: Array<{ results: Array<{ client_mutation_id: string; status: string; replayed?: boolean }> }>;
+  /** Changes of every pull answer, to see which came as patches. */
+  pulledChanges: Array<{ mobile_id: string; patch?: unknown[]; data?: unknown }>;
+  /** Accept-Encoding of every request. */
+  acceptEncodings: string[];
+}
+
+export function lossyNetwork(): LossyNetwork {
+  let drop = false;
+  const network: LossyNetwork = {
+    pushAnswers: [],
+    pulledChanges: [],
+    acceptEncodings: [],
+    dropNextPushResponse: () => {
+      drop = true;
+    },
+    fetch: async (request) => {
+      network.acceptEncodings.push(request.headers.get('accept-encoding') ?? '');
+      const response = await fetch(request);
+      if (new URL(request.url).pathname === '/api/v1/sync/pull' && response.ok) {
+        const page = (await response.clone().json()) as { changes: LossyNetwork['pulledChanges'] };
+        network.pulledChanges.push(...page.changes);
+      }
+      if (new URL(request.url).pathname === '/api/v1/sync/push' && response.ok) {
+        network.pushAnswers.push((await response.clone().json()) as LossyNetwork['pushAnswers'][number]);
+        if (drop) {
+          drop = false;
+          throw new TypeError('fetch failed: the test dropped the response');
+        }
+      }
+      return response;
+    },
+  };
+  return network;
+}
+
+export function deviceClient(baseUrl: string, key: string, deviceId: string, network: LossyNetwork): FieldsyncClient {
+  return createFieldsyncClient({ baseUrl, credential: key, deviceId, fetch: network.fetch });
+}
+
+export interface ServerRecord {
+  version: number;
+  deleted: boolean;
+  data: Record<string, unknown>;
+}
+
+export async function serverRecord(t: TestApp, tenantId: string, mobileId: string): Promise<ServerRecord> {
+  const rows = await t.db.query(
+    'SELECT version, deleted, data FROM sync_record WHERE tenant_id = $1 AND mobile_id = $2',
+    [tenantId, mobileId],
+  );
+  return rows[0];
+}
+
+export async function revisionCount(t: TestApp, tenantId: string, mobileId: string): Promise<number> {
+  const rows = await t.db.query(
+    'SELECT count(*)::int AS n FROM sync_record_revision WHERE tenant_id = $1 AND mobile_id = $2',
+    [tenantId, mobileId],
+  );
+  return rows[0].n;
+}
+
+/** Edit times in order (the server compares them for most_recent_wins) and close to the server's clock. */
+export function clock(): () => string {
+  let last = Date.now() - 60_000;
+  return () => {
+    last = Math.max(last + 1000, Date.now() - 30_000);
+    return new Date(last).toISOString();
+  };
+}

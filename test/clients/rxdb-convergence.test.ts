@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { createRxDatabase, type RxCollection, type RxDatabase, type RxJsonSchema } from 'rxdb';
+import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import { memoryShadowStore, replicateFieldsync, type ShadowStore } from '../../clients/rxdb';
+import { startTestApp, TestApp, TestTenant } from '../helpers/test-app';
+import { clock, deviceClient, lossyNetwork, LossyNetwork, revisionCount, serverRecord } from './harness';
+
+interface TaskDoc {
+  mobile_id: string;
+  version: number;
+  jobdesc: string;
+  jobstatus: string;
+  remarks: string;
+  asset: number;
+  updated_at: string;
+}
+
+const schema: RxJsonSchema<TaskDoc> = {
+  version: 0,
+  primaryKey: 'mobile_id',
+  type: 'object',
+  properties: {
+    mobile_id: { type: 'string', maxLength: 36 },
+    version: { type: 'number' },
+    jobdesc: { type: 'string' },
+    jobstatus: { type: 'string' },
+    remarks: { type: 'string' },
+    asset: { type: 'number' },
+    updated_at: { type: 'string' },
+  },
+  required: ['mobile_id', 'jobdesc', 'jobstatus'],
+};
+
+interface Device {
+  db: RxDatabase;
+  tasks: RxCollection<TaskDoc>;
+  network: LossyNetwork;
+  shadow: ShadowStore;
+  sync(): Promise<void>;
+}
+
+describe('RxDB adapter: two devices of one user converge through the server', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+  let a: Device;
+  let b: Device;
+  const now = clock();
+  const id = randomUUID();
+
+  async function device(name: string): Promise<Device> {
+    const db = await createRxDatabase({
+      name: `${name}-${randomUUID()}`,
+      storage: getRxStorageMemory(),
+      multiInstance: false,
+    });
+    const { tasks } = await db.addCollections({ tasks: { schema } });
+    const network = lossyNetwork();
+    const client = deviceClient(t.url, tenant.syncKey, name, network);
+    const shadow = memoryShadowStore();
+    return {
+      db,
+      tasks: tasks as RxCollection<TaskDoc>,
+      network,
+      shadow,
+      async sync() {
+        // One run to quiescence (live: false); checkpoints and master states stay in the collection's meta.
+        const state = replicateFieldsync<TaskDoc>({
+          collection: tasks as RxCollection<TaskDoc>,
+          client,
+          domain: 'task',
+          shadow,
+          live: false,
+          retryTime: 100,
+        });
+        const errors: unknown[] = [];
+        state.error$.subscribe((error) => errors.push(error));
+        await state.awaitInitialReplication();
+        await state.cancel();
+        if (errors.some((error) => !String(error).includes('dropped'))) throw errors[0];
+      },
+    };
+  }
+
+  const local = async (d: Device) => (await d.tasks.findOne(id).exec())?.toJSON();
+  const edit = async (d: Device, patch: Partial<TaskDoc>) =>
+    (await d.tasks.findOne(id).exec())!.incrementalPatch({ ...patch, updated_at: now() });
+
+  beforeAll(async () => {
+    t = await startTestApp('clients-rxdb');
+    tenant = await t.createTenant();
+    a = await device('rx-a');
+    b = await device('rx-b');
+  });
+  afterAll(async () => {
+    await a?.db.close();
+    await b?.db.close();
+    await t?.close();
+  });
+
+  it('creates a record on one device and brings it to the other with its server version', async () => {
+    await a.tasks.insert({
+      mobile_id: id,
+      version: 0,
+      jobdesc: 'Fire extinguisher check - Floor 3 East',
+      jobstatus: 'ASSIGNED',
+      remarks: '',
+      asset: 21877,
+      updated_at: now(),
+    });
+    await a.sync();
+    await b.sync();
+    expect(await local(a)).toMatchObject({ version: 1 });
+    expect(await local(b)).toMatchObject({ version: 1, jobstatus: 'ASSIGNED' });
+  });
+
+  it('keeps both offline edits of different fields (three-way merge)', async () => {
+    await edit(a, { remarks: 'gauge low' });
+    await edit(b, { asset: 99 });
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    const server = await serverRecord(t, tenant.id, id);
+    expect(server.data).toMatchObject({ remarks: 'gauge low', asset: 99 });
+    for (const d of [a, b])
+      expect(await local(d)).toMatchObject({ remarks: 'gauge low', asset: 99, version: server.version });
+  });
+
+  it('lets most_recent_wins decide the same field, whichever device pushes first', async () => {
+    await edit(b, { jobstatus: 'STANDBY' }); // earlier edit, pushed last: loses
+    await edit(a, { jobstatus: 'INPROGRESS' });
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    expect((await serverRecord(t, tenant.id, id)).data.jobstatus).toBe('INPROGRESS');
+
+    await edit(a, { remarks: 'older note' }); // earlier edit, pushed first: loses to the later one
+    await edit(b, { remarks: 'newer note' });
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    const server = await serverRecord(t, tenant.id, id);
+    expect(server.data).toMatchObject({ jobstatus: 'INPROGRESS', remarks: 'newer note' });
+    for (const d of [a, b])
+      expect(await local(d)).toMatchObject({ jobstatus: 'INPROGRESS', remarks: 'newer note', version: server.version });
+  });
+
+  it('replays a push whose answer was lost and applies nothing twice', async () => {
+    const before = await revisionCount(t, tenant.id, id);
+    await edit(b, { remarks: 'sent once' });
+    b.network.dropNextPushResponse();
+    await b.sync();
+    await a.sync();
+    expect(await revisionCount(t, tenant.id, id)).toBe(before + 1);
+    const [lost, retry] = b.network.pushAnswers.slice(-2);
+    expect(retry.results[0]).toMatchObject({ replayed: true, client_mutation_id: lost.results[0].client_mutation_id });
+    const server = await serverRecord(t, tenant.id, id);
+    for (const d of [a, b]) expect(await local(d)).toMatchObject({ remarks: 'sent once', version: server.version });
+  });
+
+  it('deletes on the other device when one deletes, and all three end equal', async () => {
+    await (await a.tasks.findOne(id).exec())!.remove();
+    await a.sync();
+    await b.sync();
+    expect(await serverRecord(t, tenant.id, id)).toMatchObject({ deleted: true });
+    expect(await local(a)).toBeUndefined();
+    expect(await local(b)).toBeUndefined();
+  });
+
+  it('pulled later versions as RFC 6902 patches and asked for compression', () => {
+    const pulled = [...a.network.pulledChanges, ...b.network.pulledChanges].filter((c) => c.mobile_id === id);
+    expect(pulled.some((change) => Array.isArray(change.patch))).toBe(true);
+    expect(a.network.acceptEncodings.every((value) => value.includes('gzip'))).toBe(true);
+  });
+});

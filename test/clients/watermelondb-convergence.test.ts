@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { appSchema, Database, Model, tableSchema } from '@nozbe/watermelondb';
+import LokiJSAdapter from '@nozbe/watermelondb/adapters/lokijs';
+import logger from '@nozbe/watermelondb/utils/common/logger';
+import { fieldsyncWatermelon } from '../../clients/watermelondb';
+import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
+import { clock, deviceClient, lossyNetwork, LossyNetwork, revisionCount, serverRecord } from './harness';
+
+class Ticket extends Model {
+  static override table = 'tickets';
+}
+
+const schema = appSchema({
+  version: 1,
+  tables: [
+    tableSchema({
+      name: 'tickets',
+      columns: [
+        { name: 'ticketdesc', type: 'string', isOptional: true },
+        { name: 'status', type: 'string', isOptional: true },
+        { name: 'comments', type: 'string', isOptional: true },
+        { name: 'assignedtopeople', type: 'number', isOptional: true },
+        { name: 'escalation_level', type: 'number', isOptional: true },
+        { name: 'tags', type: 'string', isOptional: true },
+        { name: 'updated_at', type: 'number' },
+      ],
+    }),
+  ],
+});
+
+interface Device {
+  database: Database;
+  network: LossyNetwork;
+  rejected: string[];
+  sync(): Promise<void>;
+  /** A new adapter on the same database, as after an app restart. */
+  restart(): void;
+}
+
+type Raw = Record<string, unknown>;
+
+describe('WatermelonDB adapter: two devices of one user converge through the server', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+  let a: Device;
+  let b: Device;
+  const now = clock();
+  const id = randomUUID();
+
+  function device(name: string): Device {
+    const adapter = new LokiJSAdapter({
+      schema,
+      dbName: `${name}-${randomUUID()}`,
+      useWebWorker: false,
+      useIncrementalIndexedDB: false,
+      // In memory here: Loki's autosave timer would keep Jest from exiting.
+      extraLokiOptions: { autosave: false },
+    });
+    const database = new Database({ adapter, modelClasses: [Ticket] });
+    const network = lossyNetwork();
+    const rejected: string[] = [];
+    const open = () =>
+      fieldsyncWatermelon({
+        database,
+        client: deviceClient(t.url, tenant.syncKey, name, network),
+        tables: { tickets: 'ticket' },
+        jsonColumns: { tickets: ['tags'] },
+        onRejected: (result) => rejected.push(result.mobile_id),
+      });
+    let adapterSync = open();
+    return {
+      database,
+      network,
+      rejected,
+      sync: () => adapterSync.sync(),
+      restart: () => {
+        adapterSync = open();
+      },
+    };
+  }
+
+  const local = async (d: Device, recordId = id): Promise<Raw | undefined> => {
+    try {
+      return { ...(await d.database.get<Ticket>('tickets').find(recordId))._raw };
+    } catch {
+      return undefined;
+    }
+  };
+  const edit = (d: Device, values: Raw, recordId = id) =>
+    d.database.write(async () => {
+      const record = await d.database.get<Ticket>('tickets').find(recordId);
+      await record.update((r) => {
+        for (const [key, value] of Object.entries({ ...values, updated_at: Date.parse(now()) })) r._setRaw(key, value);
+      });
+    });
+  const create = (d: Device, recordId: string, values: Raw) =>
+    d.database.write(async () => {
+      await d.database.get<Ticket>('tickets').create((r) => {
+        r._raw.id = recordId;
+        for (const [key, value] of Object.entries({ ...values, updated_at: Date.parse(now()) })) r._setRaw(key, value);
+      });
+    });
+  /** The escalation job writes a new version while the devices are offline (a third writer, through the API). */
+  const escalate = async (level: number) => {
+    const current = await serverRecord(t, tenant.id, id);
+    const answer = await call(t, 'POST', '/api/v1/sync/push', {
+      key: tenant.syncKey,
+      device: 'escalation-job',
+      body: {
+        items: [
+          {
+            client_mutation_id: `escalate-${level}`,
+            domain: 'ticket',
+            mobile_id: id,
+            base_version: current.version,
+            data: { ...current.data, status: 'INPROGRESS', escalation_level: level },
+            client_updated_at: now(),
+          },
+        ],
+      },
+    });
+    expect(answer.body.results[0]).toMatchObject({ status: 'applied' });
+  };
+
+  beforeAll(async () => {
+    logger.silence();
+    t = await startTestApp('clients-watermelon');
+    tenant = await t.createTenant();
+    a = device('wm-a');
+    b = device('wm-b');
+  });
+  afterAll(() => t?.close());
+
+  it('creates a record on one device and brings it to the other', async () => {
+    await create(a, id, {
+      ticketdesc: 'Water leaking from ceiling near Level 4 pantry.',
+      status: 'OPEN',
+      comments: '',
+      assignedtopeople: 3301,
+      tags: JSON.stringify(['plumbing']),
+    });
+    await a.sync();
+    await b.sync();
+    expect(await local(a)).toMatchObject({ _status: 'synced' });
+    expect(await local(b)).toMatchObject({ status: 'OPEN', _status: 'synced', tags: '["plumbing"]' });
+    expect((await serverRecord(t, tenant.id, id)).data).toMatchObject({ tags: ['plumbing'], status: 'OPEN' });
+  });
+
+  it('keeps both offline edits of different fields (three-way merge)', async () => {
+    await edit(a, { comments: 'Plumber on site' });
+    await edit(b, { assignedtopeople: 4127 });
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    const server = await serverRecord(t, tenant.id, id);
+    expect(server.data).toMatchObject({ comments: 'Plumber on site', assignedtopeople: 4127 });
+    for (const d of [a, b])
+      expect(await local(d)).toMatchObject({ comments: 'Plumber on site', assignedtopeople: 4127 });
+  });
+
+  it('keeps the server escalation over an offline status change (preserve_escalation), other fields merged', async () => {
+    await edit(a, { status: 'ONHOLD', comments: 'Waiting for the valve' });
+    await escalate(2);
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    const server = await serverRecord(t, tenant.id, id);
+    expect(server.data).toMatchObject({ status: 'INPROGRESS', escalation_level: 2, comments: 'Waiting for the valve' });
+    for (const d of [a, b])
+      expect(await local(d)).toMatchObject({
+        status: 'INPROGRESS',
+        escalation_level: 2,
+        comments: 'Waiting for the valve',
+        _status: 'synced',
+      });
+  });
+
+  it('replays a push whose answer was lost and applies nothing twice', async () => {
+    const before = await revisionCount(t, tenant.id, id);
+    await edit(b, { comments: 'Sent once' });
+    b.network.dropNextPushResponse();
+    await expect(b.sync()).rejects.toThrow(/dropped/);
+    await b.sync();
+    await a.sync();
+    expect(await revisionCount(t, tenant.id, id)).toBe(before + 1);
+    const [lost, retry] = b.network.pushAnswers.slice(-2);
+    expect(retry.results[0]).toMatchObject({ replayed: true, client_mutation_id: lost.results[0].client_mutation_id });
+    for (const d of [a, b]) expect(await local(d)).toMatchObject({ comments: 'Sent once', _status: 'synced' });
+  });
+
+  it('keeps a rejected edit unsynced (experimentalRejectedIds)', async () => {
+    const other = randomUUID();
+    await create(a, other, { ticketdesc: 'Lift 3 grinding again, needs check.', status: 'NEW' });
+    await a.sync();
+    // The device believes in a version the server never wrote: VERSION_AHEAD.
+    const shadow = (await a.database.localStorage.get<Record<string, { version: number }>>('fieldsync:shadow'))!;
+    shadow[other].version = 7;
+    await a.database.localStorage.set('fieldsync:shadow', shadow);
+    a.restart();
+    await edit(a, { comments: 'ahead' }, other);
+    await a.sync();
+    expect(a.rejected).toContain(other);
+    expect(await local(a, other)).toMatchObject({ _status: 'updated', comments: 'ahead' });
+    expect((await serverRecord(t, tenant.id, other)).version).toBe(1);
+  });
+
+  it('deletes on the other device when one deletes, and all three end equal', async () => {
+    await a.database.write(async () => (await a.database.get<Ticket>('tickets').find(id)).markAsDeleted());
+    await a.sync();
+    await b.sync();
+    expect(await serverRecord(t, tenant.id, id)).toMatchObject({ deleted: true });
+    expect(await local(a)).toBeUndefined();
+    expect(await local(b)).toBeUndefined();
+    expect(await a.database.adapter.getDeletedRecords('tickets')).toEqual([]);
+  });
+});
