@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { advisoryKey } from '../../common/advisory-lock';
+import { advisoryKey } from '../../database/advisory-lock';
 import type { Domain } from '../../common/domain';
 import { Queryable, sqlOne } from '../../database/sql';
 import { RecordLookupRepository, RecordPageRow } from './record-lookup.repository';

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withAdvisoryXactLock } from '../../common/advisory-lock';
+import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { errorMessage } from '../../common/errors/error-message';
 import { ScopeApplyService } from './scope-apply.service';
 
