@@ -7,6 +7,8 @@ import { SyncScopes1796117121459 } from './1796117121459-SyncScopes';
 import { RecordShapes1796117363825 } from './1796117363825-RecordShapes';
 import { DeviceCursorsPurge1796121203035 } from './1796121203035-DeviceCursorsPurge';
 import { DevicesPerUser1796121516373 } from './1796121516373-DevicesPerUser';
+import { DirectoryGrants1796121281472 } from './1796121281472-DirectoryGrants';
+import { ScopeBackfill1796121900000 } from './1796121900000-ScopeBackfill';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -19,4 +21,6 @@ export const MIGRATIONS: Array<new () => object> = [
   RecordShapes1796117363825,
   DeviceCursorsPurge1796121203035,
   DevicesPerUser1796121516373,
+  DirectoryGrants1796121281472,
+  ScopeBackfill1796121900000,
 ];

@@ -13,6 +13,7 @@ import { ReportService } from './modules/analytics/report.service';
 import { SnapshotService } from './modules/analytics/snapshot.service';
 import { AuthService } from './modules/auth/auth.service';
 import { DirectoryService } from './modules/scope/directory.service';
+import { ScopeApplyService } from './modules/scope/scope-apply.service';
 import { InvariantService } from './modules/record-shape/invariant.service';
 import { RecordSchemaService, requirePutSchemaRequest } from './modules/record-shape/record-schema.service';
 import { TenantService } from './modules/tenant/tenant.service';
@@ -146,6 +147,32 @@ export const COMMANDS: Record<string, Command> = {
         active: flags.inactive === true ? false : undefined,
       });
       print(JSON.stringify({ ...user, updated_at: user.updated_at.toISOString() }));
+    },
+  },
+  'scope:check': {
+    usage:
+      'scope:check --tenant <id>|all [--sample 10] [--fix]  (reports records whose scope keys differ from the rules; ' +
+      '--fix queues the rules for re-application, applied in the background as rules_changed)',
+    needsContext: true,
+    async run(flags, { app, print }) {
+      const tenant = required(flags, 'tenant');
+      if (tenant !== 'all') await app!.get(TenantService).findTenant(tenant);
+      const reports = await app!
+        .get(ScopeApplyService)
+        .check(tenant, { fix: flags.fix === true, sample: wholeNumber(flags, 'sample', 10, 0, 1000) });
+      for (const report of reports) print(JSON.stringify(report));
+      const differing = reports.reduce((sum, report) => sum + report.differing, 0);
+      print(
+        `${reports.length} tenants checked, ${differing} records differ` +
+          (flags.fix === true && differing > 0 ? '; re-application queued' : ''),
+      );
+    },
+  },
+  'scope:apply': {
+    usage: 'scope:apply  (applies pending rule versions now, batch by batch, instead of waiting for the schedule)',
+    needsContext: true,
+    async run(_flags, { app, print }) {
+      print(`${await app!.get(ScopeApplyService).applyPending()} batches applied`);
     },
   },
   'create-sync-snapshot': {

@@ -8,12 +8,14 @@ import { pushCase } from './push';
 import { pushScopesCase } from './push-scopes';
 import { queueCase } from './queue';
 import { resyncCase } from './resync';
+import { scopedPullCase } from './scoped-pull';
 
 /** Every case, in run order. A case is one module exporting a BenchCase. */
 export const CASES: BenchCase[] = [
   pushCase,
   pushScopesCase,
   pullCase,
+  scopedPullCase,
   queueCase,
   analyticsCase,
   compressionCase,

@@ -11,8 +11,8 @@ export type Domain = PushItem['domain'];
 export type Priority = NonNullable<PushItem['priority']>;
 export type PushResult = components['schemas']['PushResultDto'];
 type ChangeDto = components['schemas']['ChangeDto'];
-/** `removed` and `reason` arrive with the scopes feature (API.md "Sync scopes"); not in the document yet. */
-type FeedChange = Omit<ChangeDto, 'version'> & { version?: number; removed?: boolean; reason?: string };
+/** A change, or a removal (`removed`, `reason`: the record left the caller's scope, API.md "Sync scopes"). */
+type FeedChange = Partial<ChangeDto> & Pick<ChangeDto, 'domain' | 'mobile_id'> & { removed?: boolean; reason?: string };
 
 /** The server's largest known_versions map (SyncService.MAX_KNOWN_VERSIONS). */
 const MAX_KNOWN_VERSIONS = 10000;

@@ -946,8 +946,17 @@ export interface components {
             base_version?: number;
             updated_at: string;
         };
+        RemovalDto: {
+            /** @enum {boolean} */
+            removed: true;
+            /** @enum {string} */
+            reason: "reassigned" | "access_revoked" | "rules_changed";
+            domain: string;
+            mobile_id: string;
+        };
         PullResponseDto: {
-            changes: components["schemas"]["ChangeDto"][];
+            /** @description Changes in feed order; for a sync user, a record that left its scope comes once as a removal. */
+            changes: (components["schemas"]["ChangeDto"] | components["schemas"]["RemovalDto"])[];
             /** @description Where the next page starts; present even when the page is empty. */
             next_cursor: string;
             has_more: boolean;

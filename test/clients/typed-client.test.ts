@@ -56,7 +56,8 @@ describe('generated client (openapi-typescript + openapi-fetch)', () => {
     expect(version).toBe(1);
 
     const pulled = await client.GET('/api/v1/sync/pull', { params: { query: { limit: 10, domains: 'task' } } });
-    const changes: components['schemas']['ChangeDto'][] = pulled.data!.changes;
+    const changes: Array<components['schemas']['ChangeDto'] | components['schemas']['RemovalDto']> =
+      pulled.data!.changes;
     expect(changes.map((change) => change.mobile_id)).toContain(item.mobile_id);
     const cursor: string | null = pulled.data!.next_cursor;
     expect(typeof cursor).toBe('string');

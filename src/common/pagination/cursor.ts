@@ -15,15 +15,22 @@ export class CursorCodec {
   }
 
   decode(cursor: string): string[] {
-    const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-    const values = decoded.startsWith(this.prefix)
-      ? splitParts(decoded.slice(this.prefix.length), this.parts.length)
-      : [];
-    if (values.length !== this.parts.length || !values.every((value, i) => this.parts[i].test(value))) {
+    const values = this.tryDecode(cursor);
+    if (values === null) {
       throw AppException.validation('cursor is not a cursor this server issued', [
         { field: 'cursor', message: 'invalid cursor' },
       ]);
     }
+    return values;
+  }
+
+  /** The parts, or null when the cursor is not one of this codec (so an older format can be tried). */
+  tryDecode(cursor: string): string[] | null {
+    const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+    const values = decoded.startsWith(this.prefix)
+      ? splitParts(decoded.slice(this.prefix.length), this.parts.length)
+      : [];
+    if (values.length !== this.parts.length || !values.every((value, i) => this.parts[i].test(value))) return null;
     return values;
   }
 }

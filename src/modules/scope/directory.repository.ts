@@ -15,6 +15,13 @@ export interface UserMembershipRow extends Membership {
   user_id: string;
 }
 
+/** When the user and each of its memberships were last granted (change_seq), for pull back-fills. */
+export interface UserGrantsRow {
+  active: boolean;
+  granted_seq: string;
+  memberships: Array<Membership & { granted_seq: string }>;
+}
+
 const USER = `u.user_id, u.display_name, u.active, u.updated_at,
   COALESCE((SELECT jsonb_agg(jsonb_build_object('group', m.group_name, 'role', m.role) ORDER BY m.group_name)
             FROM directory_membership m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.user_id), '[]') AS memberships`;
@@ -28,6 +35,29 @@ export class DirectoryRepository {
       tenantId,
       userId,
     ]);
+  }
+
+  /**
+   * A change_seq for grants made in this transaction, taken under the tenant's feed lock (held until commit), so a
+   * pull can never pass it before the grant is visible.
+   */
+  async takeGrantSeq(db: Queryable, tenantId: string): Promise<string> {
+    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    const row = await sqlOne<{ seq: string }>(db, `SELECT nextval('sync_change_seq')::text AS seq`);
+    return row!.seq;
+  }
+
+  async findGrants(db: Queryable, tenantId: string, userId: string): Promise<UserGrantsRow | undefined> {
+    return sqlOne<UserGrantsRow>(
+      db,
+      `SELECT u.active, u.granted_seq::text AS granted_seq,
+         COALESCE((SELECT jsonb_agg(jsonb_build_object('group', m.group_name, 'role', m.role,
+                                                       'granted_seq', m.granted_seq::text) ORDER BY m.group_name)
+                   FROM directory_membership m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.user_id), '[]')
+           AS memberships
+       FROM directory_user u WHERE u.tenant_id = $1 AND u.user_id = $2`,
+      [tenantId, userId],
+    );
   }
 
   async find(db: Queryable, tenantId: string, userId: string): Promise<DirectoryUserRow | undefined> {
@@ -49,27 +79,38 @@ export class DirectoryRepository {
     );
   }
 
-  /** Creates or changes the user; an undefined field keeps its value (a new user: no name, active). */
+  /**
+   * Creates or changes the user; an undefined field keeps its value (a new user: no name, active). A reactivation
+   * records `grantSeq` (a user new to the directory already held its own key).
+   */
   async upsert(
     db: Queryable,
     tenantId: string,
     userId: string,
     displayName: string | null | undefined,
     active: boolean | undefined,
+    grantSeq: string,
   ): Promise<void> {
     await sql(
       db,
-      `INSERT INTO directory_user AS u (tenant_id, user_id, display_name, active, updated_at)
-       VALUES ($1, $2, $4, COALESCE($5, true), now())
+      `INSERT INTO directory_user AS u (tenant_id, user_id, display_name, active, updated_at, granted_seq)
+       VALUES ($1, $2, $4, COALESCE($5, true), now(), 0)
        ON CONFLICT ON CONSTRAINT pk_directory_user DO UPDATE SET
          display_name = CASE WHEN $3::boolean THEN EXCLUDED.display_name ELSE u.display_name END,
+         granted_seq = CASE WHEN NOT u.active AND COALESCE($5, u.active) THEN $6::bigint ELSE u.granted_seq END,
          active = COALESCE($5, u.active), updated_at = now()`,
-      [tenantId, userId, displayName !== undefined, displayName ?? null, active ?? null],
+      [tenantId, userId, displayName !== undefined, displayName ?? null, active ?? null, grantSeq],
     );
   }
 
-  /** Makes the user's memberships exactly these, in one statement. */
-  async replaceMemberships(db: Queryable, tenantId: string, userId: string, memberships: Membership[]): Promise<void> {
+  /** Makes the user's memberships exactly these, in one statement; a new group or role is granted at `grantSeq`. */
+  async replaceMemberships(
+    db: Queryable,
+    tenantId: string,
+    userId: string,
+    memberships: Membership[],
+    grantSeq: string,
+  ): Promise<void> {
     await sql(
       db,
       `WITH wanted AS (SELECT * FROM unnest($3::text[], $4::text[]) AS w(group_name, role)),
@@ -77,10 +118,11 @@ export class DirectoryRepository {
          DELETE FROM directory_membership m
          WHERE m.tenant_id = $1 AND m.user_id = $2
            AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.group_name = m.group_name))
-       INSERT INTO directory_membership (tenant_id, user_id, group_name, role)
-       SELECT $1, $2, w.group_name, w.role FROM wanted w
-       ON CONFLICT ON CONSTRAINT pk_directory_membership DO UPDATE SET role = EXCLUDED.role`,
-      [tenantId, userId, memberships.map((m) => m.group), memberships.map((m) => m.role)],
+       INSERT INTO directory_membership AS m (tenant_id, user_id, group_name, role, granted_seq)
+       SELECT $1, $2, w.group_name, w.role, $5::bigint FROM wanted w
+       ON CONFLICT ON CONSTRAINT pk_directory_membership DO UPDATE SET role = EXCLUDED.role,
+         granted_seq = CASE WHEN m.role = EXCLUDED.role THEN m.granted_seq ELSE EXCLUDED.granted_seq END`,
+      [tenantId, userId, memberships.map((m) => m.group), memberships.map((m) => m.role), grantSeq],
     );
   }
 

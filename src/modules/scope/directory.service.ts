@@ -6,7 +6,7 @@ import { CursorCodec } from '../../common/pagination/cursor';
 import type { Queryable } from '../../database/sql';
 import { DirectoryRepository, DirectoryUserRow } from './directory.repository';
 import { ScopeIndexService } from './scope-index.service';
-import { GROUP_PATTERN, Membership, ScopeUser, userKeys } from './scope.policy';
+import { GROUP_PATTERN, Membership, ScopeUser, userKey, userKeys } from './scope.policy';
 import { MAX_USER_KEYS, ROLES } from './sync-rules.policy';
 
 /** A user id as credentials carry it: 1..128 characters, no whitespace. */
@@ -31,6 +31,10 @@ export interface UserScope {
   memberships: Membership[];
   keys: string[];
   inDirectory: boolean;
+}
+
+function maxSeq(a: string | undefined, b: string): string {
+  return a !== undefined && BigInt(a) > BigInt(b) ? a : b;
 }
 
 function assertUserId(userId: string): void {
@@ -77,6 +81,23 @@ export class DirectoryService {
   }
 
   /**
+   * The principal's keys with the change_seq each was granted at ("0": held since before any cursor), one
+   * statement. A pull whose cursor is older than a key's grant back-fills that key's records.
+   */
+  async grantsOf(db: Queryable, tenantId: string, userId: string): Promise<Map<string, string>> {
+    const row = await this.directory.findGrants(db, tenantId, userId);
+    const grants = new Map<string, string>();
+    if (row && !row.active) return grants;
+    grants.set(userKey(userId), row?.granted_seq ?? '0');
+    for (const membership of row?.memberships ?? []) {
+      for (const key of userKeys({ user_id: userId, active: true }, [membership])) {
+        if (key !== userKey(userId)) grants.set(key, maxSeq(grants.get(key), membership.granted_seq));
+      }
+    }
+    return grants;
+  }
+
+  /**
    * Creates or changes a user and replaces its memberships; in the same transaction the user's devices are sent a
    * removal of every record it could read only through a key it lost (all of them when deactivated).
    */
@@ -105,8 +126,9 @@ export class DirectoryService {
     return this.db.transaction(async (tx) => {
       await this.directory.lockUser(tx, tenantId, userId);
       const before = scopeOf(userId, await this.directory.find(tx, tenantId, userId));
-      await this.directory.upsert(tx, tenantId, userId, change.display_name, change.active);
-      await this.directory.replaceMemberships(tx, tenantId, userId, change.memberships);
+      const grantSeq = await this.directory.takeGrantSeq(tx, tenantId);
+      await this.directory.upsert(tx, tenantId, userId, change.display_name, change.active, grantSeq);
+      await this.directory.replaceMemberships(tx, tenantId, userId, change.memberships, grantSeq);
       const row = (await this.directory.find(tx, tenantId, userId))!;
       await this.scopes.revokeUserKeys(tx, tenantId, userId, before.keys, scopeOf(userId, row).keys);
       return row;

@@ -21,6 +21,23 @@ export interface KeyChangeRow {
   created_by: string | null;
 }
 
+/** One record of a scoped feed page: its last log entry in the page and whether the principal still reaches it. */
+export interface FeedRecordRow {
+  domain: string;
+  mobile_id: string;
+  last_seq: string;
+  reachable: boolean;
+  /** The reason of the last removal in the page, null when the page holds none for this record. */
+  remove_reason: ChangeReason | null;
+  /** Repeated on every row: the page holds more entries than the limit. */
+  has_more: boolean;
+}
+
+export interface ScopedRecordRow {
+  domain: string;
+  mobile_id: string;
+}
+
 /** record_scope and scope_change, always written together: the keys a record holds now and each key's log. */
 @Injectable()
 export class ScopeIndexRepository {
@@ -39,6 +56,80 @@ export class ScopeIndexRepository {
        ORDER BY s.domain, s.mobile_id, s.scope_key`,
       [tenantId, records.map((r) => r.domain), records.map((r) => r.mobileId)],
     );
+  }
+
+  /**
+   * One page of the logs of `keys` after `afterSeq`: a merge of one primary-key range scan per key (each cut at
+   * `limit + 1`), the first `limit` distinct log positions, then one row per record, in order of its last position.
+   * Cost depends on the keys and the limit, never on the size of the tenant.
+   */
+  async feedAfter(
+    db: Queryable,
+    tenantId: string,
+    keys: string[],
+    afterSeq: string,
+    domains: string[] | null,
+    limit: number,
+  ): Promise<FeedRecordRow[]> {
+    if (keys.length === 0) return [];
+    return sql<FeedRecordRow>(
+      db,
+      `WITH merged AS (
+         SELECT DISTINCT ON (c.change_seq) c.change_seq, c.domain, c.mobile_id, c.kind, c.reason
+         FROM unnest($2::text[]) AS k(scope_key)
+         CROSS JOIN LATERAL (
+           SELECT x.change_seq, x.domain, x.mobile_id, x.kind, x.reason FROM scope_change x
+           WHERE x.tenant_id = $1 AND x.scope_key = k.scope_key AND x.change_seq > $3
+             AND ($4::text[] IS NULL OR x.domain = ANY($4::text[]))
+           ORDER BY x.change_seq LIMIT $5 + 1) c
+         ORDER BY c.change_seq, c.kind = 'remove' DESC
+         LIMIT $5 + 1),
+       page AS (SELECT * FROM merged ORDER BY change_seq LIMIT $5),
+       per_record AS (
+         SELECT p.domain, p.mobile_id, max(p.change_seq) AS last_seq,
+                (array_agg(p.reason ORDER BY p.change_seq DESC) FILTER (WHERE p.kind = 'remove'))[1] AS remove_reason
+         FROM page p GROUP BY p.domain, p.mobile_id)
+       SELECT r.domain, r.mobile_id, r.last_seq::text AS last_seq, r.remove_reason,
+              EXISTS (SELECT 1 FROM record_scope s
+                      WHERE s.tenant_id = $1 AND s.domain = r.domain AND s.mobile_id = r.mobile_id
+                        AND s.scope_key = ANY($2::text[])) AS reachable,
+              (SELECT count(*) FROM merged) > $5 AS has_more
+       FROM per_record r
+       ORDER BY r.last_seq`,
+      [tenantId, keys, afterSeq, domains, limit],
+    );
+  }
+
+  /** Records holding one key, in (domain, mobile_id) order after a position: a range scan of ix_record_scope_key. */
+  async recordsOfKey(
+    db: Queryable,
+    tenantId: string,
+    scopeKey: string,
+    after: ScopedRecordRow | null,
+    domains: string[] | null,
+    limit: number,
+  ): Promise<ScopedRecordRow[]> {
+    return sql<ScopedRecordRow>(
+      db,
+      `SELECT s.domain, s.mobile_id FROM record_scope s
+       WHERE s.tenant_id = $1 AND s.scope_key = $2
+         AND ($3::text IS NULL OR (s.domain, s.mobile_id) > ($3::text, $4::uuid))
+         AND ($5::text[] IS NULL OR s.domain = ANY($5::text[]))
+       ORDER BY s.domain, s.mobile_id LIMIT $6`,
+      [tenantId, scopeKey, after?.domain ?? null, after?.mobile_id ?? null, domains, limit],
+    );
+  }
+
+  /** `count` fresh change_seqs under the tenant's feed lock (held until commit), so the log stays in commit order. */
+  async takeSeqs(db: Queryable, tenantId: string, count: number): Promise<string[]> {
+    if (count === 0) return [];
+    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    const rows = await sql<{ seq: string }>(
+      db,
+      `SELECT nextval('sync_change_seq')::text AS seq FROM generate_series(1, $1::int)`,
+      [count],
+    );
+    return rows.map((row) => row.seq);
   }
 
   /** The record_scope rows and the log rows of a whole batch, in one statement. */

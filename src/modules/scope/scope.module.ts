@@ -3,7 +3,10 @@ import { DirectoryController } from './directory.controller';
 import { DirectoryRepository } from './directory.repository';
 import { DirectoryService } from './directory.service';
 import { RecordLookupRepository } from './record-lookup.repository';
+import { ScopeApplyService } from './scope-apply.service';
 import { ScopeExplainService } from './scope-explain.service';
+import { ScopeScheduler } from './scope.scheduler';
+import { ScopeFeedService } from './scope-feed.service';
 import { ScopeIndexRepository } from './scope-index.repository';
 import { ScopeIndexService } from './scope-index.service';
 import { SyncRulesController } from './sync-rules.controller';
@@ -22,7 +25,10 @@ import { SyncRulesService } from './sync-rules.service';
     DirectoryService,
     SyncRulesService,
     ScopeExplainService,
+    ScopeFeedService,
+    ScopeApplyService,
+    ScopeScheduler,
   ],
-  exports: [ScopeIndexService, DirectoryService, SyncRulesService],
+  exports: [ScopeIndexService, DirectoryService, SyncRulesService, ScopeFeedService, ScopeApplyService],
 })
 export class ScopeModule {}

@@ -5,6 +5,8 @@ import type { SyncRules } from './sync-rules.policy';
 export interface RulesProgress {
   records_done: number;
   records_total: number | null;
+  /** The last record applied (resume point of the background application). */
+  after?: { domain: string; mobile_id: string } | null;
 }
 
 export interface SyncRulesRow {
@@ -40,5 +42,32 @@ export class SyncRulesRepository {
       [tenantId, JSON.stringify(rules), JSON.stringify({ records_done: 0, records_total: null }), createdBy],
     );
     return row!;
+  }
+
+  /** The tenants whose rules in force are not applied to every stored record yet. */
+  async pending(db: Queryable): Promise<string[]> {
+    const rows = await sql<{ tenant_id: string }>(
+      db,
+      `SELECT tenant_id::text AS tenant_id FROM (
+         SELECT DISTINCT ON (tenant_id) tenant_id, applied FROM sync_rules ORDER BY tenant_id, version DESC) latest
+       WHERE NOT applied ORDER BY tenant_id`,
+    );
+    return rows.map((row) => row.tenant_id);
+  }
+
+  /** Records progress of one version (only while it is the version in force). */
+  async saveProgress(
+    db: Queryable,
+    tenantId: string,
+    version: number,
+    progress: RulesProgress,
+    applied: boolean,
+  ): Promise<void> {
+    await sql(db, `UPDATE sync_rules SET progress = $3::jsonb, applied = $4 WHERE tenant_id = $1 AND version = $2`, [
+      tenantId,
+      version,
+      JSON.stringify(progress),
+      applied,
+    ]);
   }
 }

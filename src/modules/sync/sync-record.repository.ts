@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql } from '../../database/sql';
 import { announceChange } from '../live/change-signal';
 
@@ -75,14 +76,7 @@ export class SyncRecordRepository {
    * the same order so two batches never deadlock.
    */
   async lock(db: Queryable, tenantId: string, keys: RecordKey[]): Promise<void> {
-    if (keys.length === 0) return;
-    await sql(
-      db,
-      `SELECT count(pg_advisory_xact_lock(k)) FROM (
-         SELECT DISTINCT hashtextextended($1 || ':' || d || ':' || lower(m), 0) AS k
-         FROM unnest($2::text[], $3::text[]) AS t(d, m) ORDER BY k) AS locks`,
-      [tenantId, keys.map((key) => key.domain), keys.map((key) => key.mobileId)],
-    );
+    await lockRecords(db, tenantId, keys);
   }
 
   async find(db: Queryable, tenantId: string, keys: RecordKey[]): Promise<RecordRow[]> {

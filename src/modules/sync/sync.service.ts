@@ -1,29 +1,64 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Principal, requireSyncUser } from '../../common/auth/principal';
+import { isAdmin, Principal, requireSyncUser } from '../../common/auth/principal';
 import { AppException } from '../../common/errors/app-exception';
 import { isUuid } from '../../common/ids';
 import { CursorCodec } from '../../common/pagination/cursor';
 import type { SyncMeter } from '../../common/metering/sync-meter';
 import { BandwidthService } from '../bandwidth/bandwidth.service';
-import { ChangeDto, PullBodyDto, PullResponseDto } from './dto/sync.dto';
+import { FeedPosition, ScopeFeedService } from '../scope/scope-feed.service';
+import { ChangeDto, PullBodyDto, PullResponseDto, RemovalDto } from './dto/sync.dto';
 import { recordKey, RecordRow, SyncRecordRepository } from './sync-record.repository';
 import { SyncPositionService } from './sync-position.service';
 
 const MAX_KNOWN_VERSIONS = 10000;
 
-const FEED_CURSOR = new CursorCodec('cs1:', [/^\d{1,18}$/]);
+const SEQ = /^\d{1,18}$/;
+/** The first cursor: a change_seq only (still accepted). */
+const FEED_CURSOR_V1 = new CursorCodec('cs1:', [SEQ]);
+/** change_seq, known grant horizon, then the back-fill position (target, domain, mobile_id, key; empty when none). */
+const FEED_CURSOR = new CursorCodec('cs2:', [
+  SEQ,
+  SEQ,
+  /^(\d{1,18})?$/,
+  /^[a-z_]{0,32}$/,
+  /^([0-9a-f-]{36})?$/,
+  /^\S{0,300}$/,
+]);
 
-/** Opaque keyset cursor over change_seq (the snapshot's last page hands one over to the feed). */
+/** The feed cursor at a change_seq with no back-fill pending (the snapshot's last page hands one over to the feed). */
 export function encodeCursor(changeSeq: string): string {
-  return FEED_CURSOR.encode([changeSeq]);
+  return encodePosition({ seq: changeSeq, known: changeSeq, backfill: null });
+}
+
+/** Opaque keyset cursor over change_seq, with the position of a back-fill of newly granted scope keys. */
+function encodePosition(position: FeedPosition): string {
+  const backfill = position.backfill;
+  return FEED_CURSOR.encode([
+    position.seq,
+    position.known,
+    backfill?.target ?? '',
+    backfill?.after?.domain ?? '',
+    backfill?.after?.mobile_id ?? '',
+    backfill?.key ?? '',
+  ]);
 }
 
 /** No cursor (absent, null or empty) starts at the beginning of the feed. */
-function decodeCursor(cursor: string | null | undefined): string {
-  if (cursor === undefined || cursor === null || cursor === '') return '0';
-  return FEED_CURSOR.decode(cursor)[0];
+function decodeCursor(cursor: string | null | undefined): FeedPosition {
+  if (cursor === undefined || cursor === null || cursor === '') return { seq: '0', known: '0', backfill: null };
+  const v1 = FEED_CURSOR_V1.tryDecode(cursor);
+  if (v1) return { seq: v1[0], known: v1[0], backfill: null };
+  const [seq, known, target, domain, mobileId, key] = FEED_CURSOR.decode(cursor);
+  if (target === '' || key === '') return { seq, known, backfill: null };
+  return { seq, known, backfill: { target, key, after: domain && mobileId ? { domain, mobile_id: mobileId } : null } };
+}
+
+type Entry = RecordRow | RemovalDto;
+
+function isRemoval(entry: Entry): entry is RemovalDto {
+  return 'removed' in entry;
 }
 
 @Injectable()
@@ -33,31 +68,98 @@ export class SyncService {
     private readonly records: SyncRecordRepository,
     private readonly bandwidth: BandwidthService,
     private readonly positions: SyncPositionService,
+    private readonly feed: ScopeFeedService,
   ) {}
 
-  /** One page of the tenant's changes feed, in change order, tombstones included. */
+  /**
+   * One page of the caller's changes feed, in change order, tombstones included: the tenant's feed for an admin,
+   * the logs of its scope keys (and back-fills of keys granted since its cursor) for a sync user.
+   */
   async pull(principal: Principal, request: PullBodyDto, meter: SyncMeter): Promise<PullResponseDto> {
     requireSyncUser(principal);
-    const after = decodeCursor(request.cursor);
+    const from = decodeCursor(request.cursor);
     const known = request.delta ? knownVersions(request.known_versions) : new Map<string, number>();
     const limit = request.network_quality
       ? Math.min(request.limit ?? 100, this.bandwidth.batchSizeFor(request.network_quality))
       : (request.limit ?? 100);
     const domains = request.domains ? [...new Set(request.domains.split(','))] : null;
-    const rows = await this.records.changesAfter(this.db, principal.tenantId, after, domains, limit + 1);
-    await this.positions.acknowledge(principal, after, !request.cursor);
-    const page = rows.slice(0, limit);
-    meter.items = page.length;
+    const page =
+      isAdmin(principal) || principal.userId === null
+        ? await this.tenantPage(principal.tenantId, from, domains, limit)
+        : await this.scopedPage(principal.tenantId, principal.userId, from, domains, limit);
+    await this.positions.acknowledge(principal, from.seq, !request.cursor);
+    meter.items = page.entries.length;
+    const records = page.entries.filter((entry): entry is RecordRow => !isRemoval(entry));
     const changes =
       known.size > 0
-        ? await this.withDeltas(principal.tenantId, page, known, meter)
-        : page.map((row) => ChangeDto.from(row));
+        ? await this.withDeltas(principal.tenantId, records, known, meter)
+        : records.map((row) => ChangeDto.from(row));
+    const byRecord = new Map(changes.map((change) => [recordKey(change.domain, change.mobile_id), change]));
     return {
-      changes,
+      changes: page.entries.map((entry) =>
+        isRemoval(entry) ? entry : byRecord.get(recordKey(entry.domain, entry.mobile_id))!,
+      ),
       // An empty page still answers a cursor (where it stood), so a client can always send the last one back.
-      next_cursor: encodeCursor(page.length > 0 ? page[page.length - 1].change_seq : after),
-      has_more: rows.length > limit,
+      next_cursor: encodePosition(page.position),
+      has_more: page.hasMore,
     };
+  }
+
+  private async tenantPage(
+    tenantId: string,
+    from: FeedPosition,
+    domains: string[] | null,
+    limit: number,
+  ): Promise<{ entries: Entry[]; position: FeedPosition; hasMore: boolean }> {
+    const rows = await this.records.changesAfter(this.db, tenantId, from.seq, domains, limit + 1);
+    const entries = rows.slice(0, limit);
+    const seq = entries.length > 0 ? entries[entries.length - 1].change_seq : from.seq;
+    return { entries, position: { seq, known: seq, backfill: null }, hasMore: rows.length > limit };
+  }
+
+  /**
+   * One entry per record: the current version when one of the user's keys still reaches it, a removal when the page
+   * holds the entry that took it out of the user's scope (a record out of reach whose removal lies further on waits
+   * for it, so it is removed once).
+   */
+  private async scopedPage(
+    tenantId: string,
+    userId: string,
+    from: FeedPosition,
+    domains: string[] | null,
+    limit: number,
+  ): Promise<{ entries: Entry[]; position: FeedPosition; hasMore: boolean }> {
+    const page = await this.feed.page(this.db, tenantId, userId, from, domains, limit);
+    const wanted = page.kind === 'backfill' ? page.records : page.records.filter((row) => row.reachable);
+    const current = new Map(
+      (
+        await this.records.find(
+          this.db,
+          tenantId,
+          wanted.map((row) => ({ domain: row.domain, mobileId: row.mobile_id })),
+        )
+      ).map((row) => [recordKey(row.domain, row.mobile_id), row]),
+    );
+    const entries: Entry[] = [];
+    const sent = new Set<string>();
+    if (page.kind === 'backfill') {
+      for (const row of page.records) {
+        const record = current.get(recordKey(row.domain, row.mobile_id));
+        // A back-fill brings what changed before the cursor (later changes come through the log, which now reads the
+        // new keys); a deletion the phone never saw is no news to it.
+        if (!record || record.deleted || BigInt(record.change_seq) > BigInt(from.seq)) continue;
+        if (sent.has(recordKey(row.domain, row.mobile_id))) continue;
+        sent.add(recordKey(row.domain, row.mobile_id));
+        entries.push(record);
+      }
+      return { entries, position: page.position, hasMore: page.hasMore };
+    }
+    for (const row of page.records) {
+      const record = row.reachable ? current.get(recordKey(row.domain, row.mobile_id)) : undefined;
+      if (record) entries.push(record);
+      else if (!row.reachable && row.remove_reason !== null) entries.push(RemovalDto.of(row, row.remove_reason));
+    }
+    return { entries, position: page.position, hasMore: page.hasMore };
   }
 
   /**

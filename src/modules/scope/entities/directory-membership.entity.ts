@@ -24,4 +24,8 @@ export class DirectoryMembershipEntity {
 
   @Column({ type: 'text' })
   role!: string;
+
+  /** change_seq when this group and role were granted: a pull whose cursor is older back-fills the group's keys. */
+  @Column({ name: 'granted_seq', type: 'bigint', default: 0 })
+  grantedSeq!: string;
 }

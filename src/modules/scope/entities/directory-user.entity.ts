@@ -22,6 +22,10 @@ export class DirectoryUserEntity {
   @Column({ type: 'boolean', default: true })
   active!: boolean;
 
+  /** change_seq of the last activation: a pull whose cursor is older back-fills the user's own key. */
+  @Column({ name: 'granted_seq', type: 'bigint', default: 0 })
+  grantedSeq!: string;
+
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt!: Date;
 }

@@ -1,8 +1,11 @@
-import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { NETWORK_QUALITIES } from '../../../common/domain';
 import type { RecordRow } from '../sync-record.repository';
+
+export const REMOVAL_REASONS = ['reassigned', 'access_revoked', 'rules_changed'] as const;
+export type RemovalReason = (typeof REMOVAL_REASONS)[number];
 
 const DOMAIN_LIST = /^(journal|attendance|task|ticket|work_order)(,(journal|attendance|task|ticket|work_order))*$/;
 
@@ -11,7 +14,7 @@ export class PullQueryDto {
   @ApiPropertyOptional({ type: 'string', nullable: true })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(512)
   cursor?: string | null;
 
   @IsOptional()
@@ -100,8 +103,28 @@ export class ChangeDto {
   }
 }
 
+/** A record that left the caller's scope: its phone drops it. */
+export class RemovalDto {
+  domain!: string;
+  mobile_id!: string;
+  @ApiProperty({ enum: [true] })
+  removed!: true;
+  @ApiProperty({ enum: REMOVAL_REASONS })
+  reason!: RemovalReason;
+
+  static of(record: { domain: string; mobile_id: string }, reason: string): RemovalDto {
+    return { domain: record.domain, mobile_id: record.mobile_id, removed: true, reason: reason as RemovalReason };
+  }
+}
+
+@ApiExtraModels(ChangeDto, RemovalDto)
 export class PullResponseDto {
-  changes!: ChangeDto[];
+  /** Changes in feed order; for a sync user, a record that left its scope comes once as a removal. */
+  @ApiProperty({
+    type: 'array',
+    items: { oneOf: [{ $ref: getSchemaPath(ChangeDto) }, { $ref: getSchemaPath(RemovalDto) }] },
+  })
+  changes!: Array<ChangeDto | RemovalDto>;
   /** Where the next page starts; present even when the page is empty. */
   next_cursor!: string;
   has_more!: boolean;

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import type { Queryable } from '../../database/sql';
+import { DirectoryService } from './directory.service';
+import { FeedRecordRow, ScopedRecordRow, ScopeIndexRepository } from './scope-index.repository';
+
+/** Where a back-fill of newly granted keys stands: keys granted in (known, target], walked in key order. */
+export interface BackfillPosition {
+  target: string;
+  key: string;
+  /** The last record sent under `key`; null at the start of the key. */
+  after: ScopedRecordRow | null;
+}
+
+export interface FeedPosition {
+  /** The last change_seq of the log sent. */
+  seq: string;
+  /** Keys granted at or below this change_seq need no back-fill (their records came through the log or a back-fill). */
+  known: string;
+  backfill: BackfillPosition | null;
+}
+
+export type FeedPage =
+  | { kind: 'log'; records: FeedRecordRow[]; position: FeedPosition; hasMore: boolean }
+  | { kind: 'backfill'; records: ScopedRecordRow[]; position: FeedPosition; hasMore: boolean };
+
+function max(a: string, b: string): string {
+  return BigInt(a) >= BigInt(b) ? a : b;
+}
+
+/**
+ * The feed of one principal: the logs of the keys it holds, and a back-fill of the current records of keys granted
+ * after its cursor (so a new membership needs no resync).
+ */
+@Injectable()
+export class ScopeFeedService {
+  constructor(
+    private readonly index: ScopeIndexRepository,
+    private readonly directory: DirectoryService,
+  ) {}
+
+  async page(
+    db: Queryable,
+    tenantId: string,
+    userId: string,
+    from: FeedPosition,
+    domains: string[] | null,
+    limit: number,
+  ): Promise<FeedPage> {
+    const grants = await this.directory.grantsOf(db, tenantId, userId);
+    const floor = max(from.seq, from.known);
+    let backfill = from.backfill;
+    // From the start of the log every key's records come through the log itself.
+    if (backfill === null && from.seq !== '0') {
+      const fresh = [...grants.entries()].filter(([, seq]) => BigInt(seq) > BigInt(floor));
+      if (fresh.length > 0) {
+        const target = fresh.reduce((top, [, seq]) => max(top, seq), floor);
+        backfill = { target, key: fresh.map(([key]) => key).sort()[0], after: null };
+      }
+    }
+    if (backfill !== null) return this.backfillPage(db, tenantId, grants, { ...from, backfill }, domains, limit);
+    const records = await this.index.feedAfter(db, tenantId, [...grants.keys()].sort(), from.seq, domains, limit);
+    const seq = records.reduce((top, row) => max(top, row.last_seq), from.seq);
+    return {
+      kind: 'log',
+      records,
+      position: { seq, known: max(seq, from.known), backfill: null },
+      hasMore: records[0]?.has_more ?? false,
+    };
+  }
+
+  private async backfillPage(
+    db: Queryable,
+    tenantId: string,
+    grants: Map<string, string>,
+    from: FeedPosition & { backfill: BackfillPosition },
+    domains: string[] | null,
+    limit: number,
+  ): Promise<FeedPage> {
+    const floor = BigInt(max(from.seq, from.known));
+    const target = BigInt(from.backfill.target);
+    const keys = [...grants.entries()]
+      .filter(([key, seq]) => BigInt(seq) > floor && BigInt(seq) <= target && key >= from.backfill.key)
+      .map(([key]) => key)
+      .sort();
+    const records: ScopedRecordRow[] = [];
+    let last: BackfillPosition | null = null;
+    for (const key of keys) {
+      const after = key === from.backfill.key ? from.backfill.after : null;
+      const rows = await this.index.recordsOfKey(db, tenantId, key, after, domains, limit + 1 - records.length);
+      for (const row of rows) {
+        if (records.length === limit) {
+          return { kind: 'backfill', records, position: { ...from, backfill: last }, hasMore: true };
+        }
+        records.push(row);
+        last = { target: from.backfill.target, key, after: row };
+      }
+    }
+    // The back-fill is done: those keys are known from here on, and the log continues where it stood.
+    return {
+      kind: 'backfill',
+      records,
+      position: { seq: from.seq, known: from.backfill.target, backfill: null },
+      hasMore: true,
+    };
+  }
+}
