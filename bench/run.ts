@@ -10,7 +10,6 @@ import { BenchContext, CaseResult, SkipCase } from './lib/types';
 
 const BENCH_DIR = __dirname;
 const PEER_DIR = join(BENCH_DIR, 'peer');
-const PEER_CASES = ['push', 'http-overhead'];
 
 function ensurePeerTools(): void {
   const marker = join(PEER_DIR, 'node_modules', 'pouchdb-server', 'package.json');
