@@ -6,6 +6,7 @@ import { AppException } from '../../common/errors/app-exception';
 import { isUuid } from '../../common/ids';
 import { CursorCodec } from '../../common/pagination/cursor';
 import type { SyncMeter } from '../../common/metering/sync-meter';
+import { AppConfig } from '../../config/app-config';
 import { BandwidthService } from '../bandwidth/bandwidth.service';
 import { ChangeDto, PullBodyDto, PullResponseDto } from './dto/sync.dto';
 import { recordKey, RecordRow, SyncRecordRepository } from './sync-record.repository';
@@ -31,6 +32,7 @@ export class SyncService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly records: SyncRecordRepository,
     private readonly bandwidth: BandwidthService,
+    private readonly config: AppConfig,
   ) {}
 
   /** One page of the tenant's changes feed, in change order, tombstones included. */
@@ -41,7 +43,14 @@ export class SyncService {
       ? Math.min(request.limit ?? 100, this.bandwidth.batchSizeFor(request.network_quality))
       : (request.limit ?? 100);
     const domains = request.domains ? [...new Set(request.domains.split(','))] : null;
-    const rows = await this.records.changesAfter(this.db, principal.tenantId, after, domains, limit + 1);
+    const { rows, fetched } = await this.records.changesAfter(
+      this.db,
+      principal.tenantId,
+      after,
+      domains,
+      limit + 1,
+      this.config.get('PULL_MAX_BYTES'),
+    );
     const page = rows.slice(0, limit);
     meter.items = page.length;
     const changes =
@@ -52,7 +61,7 @@ export class SyncService {
       changes,
       // An empty page still answers a cursor (where it stood), so a client can always send the last one back.
       next_cursor: encodeCursor(page.length > 0 ? page[page.length - 1].change_seq : after),
-      has_more: rows.length > limit,
+      has_more: fetched > page.length,
     };
   }
 
