@@ -959,6 +959,7 @@ export interface components {
             changes: (components["schemas"]["ChangeDto"] | components["schemas"]["RemovalDto"])[];
             /** @description Where the next page starts; present even when the page is empty. */
             next_cursor: string;
+            /** @description More changes follow: the page was cut at `limit` or at PULL_MAX_BYTES of record JSON (never below one). */
             has_more: boolean;
         };
         PullBodyDto: {
@@ -1189,7 +1190,7 @@ export interface components {
         };
         ConflictPageDto: {
             items: components["schemas"]["ConflictLogDto"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
+            /** @description Pass as `cursor` for the next page; null on the last page. A page holds at most `limit` entries and LIST_MAX_BYTES of entry JSON (never below one). */
             next_cursor: string | null;
         };
         ResolveManualDto: {

@@ -180,6 +180,16 @@ const spec = {
     default: '2000',
     parse: integer(1, 1_000_000),
   },
+  PULL_MAX_BYTES: {
+    description: 'Most record JSON in one pull page (at least one record is always sent)',
+    default: '4194304',
+    parse: integer(1024),
+  },
+  LIST_MAX_BYTES: {
+    description: 'Most entry JSON in one conflict list page (at least one entry is always sent)',
+    default: '4194304',
+    parse: integer(1024),
+  },
   REVISION_RETENTION_DAYS: {
     description: 'Days record revisions are kept (older ones go once every active device has seen the record)',
     default: '30',

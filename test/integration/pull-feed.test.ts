@@ -4,6 +4,8 @@ import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 import { describeWithPostgres } from '../helpers/test-database';
 import { pushItem, taskData } from '../factories/records';
 
+const ALL_BYTES = Number.MAX_SAFE_INTEGER;
+
 describeWithPostgres('changes feed while many rows change at once (PostgreSQL)', () => {
   let t: TestApp;
   let tenant: TestTenant;
@@ -71,7 +73,7 @@ describeWithPostgres('changes feed while many rows change at once (PostgreSQL)',
       clientMutationId: null,
       origin: 'push',
     });
-    const start = await records.changesAfter(t.db, tenant.id, '0', null, 100000);
+    const start = (await records.changesAfter(t.db, tenant.id, '0', null, 100000, ALL_BYTES)).rows;
     const cursor = start.length ? start[start.length - 1].change_seq : '0';
 
     const slow = t.db.createQueryRunner();
@@ -79,12 +81,12 @@ describeWithPostgres('changes feed while many rows change at once (PostgreSQL)',
     const [first] = await records.write(slow.manager, tenant.id, [write({ n: 'first' })]);
     const second = t.db.transaction((manager) => records.write(manager, tenant.id, [write({ n: 'second' })]));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const early = await records.changesAfter(t.db, tenant.id, cursor, null, 100);
+    const early = (await records.changesAfter(t.db, tenant.id, cursor, null, 100, ALL_BYTES)).rows;
     await slow.commitTransaction();
     await slow.release();
     const [secondRow] = await second;
     const after = early.length ? early[early.length - 1].change_seq : cursor;
-    const late = await records.changesAfter(t.db, tenant.id, after, null, 100);
+    const late = (await records.changesAfter(t.db, tenant.id, after, null, 100, ALL_BYTES)).rows;
     const seen = [...early, ...late].map((row) => row.change_seq);
     expect(seen).toEqual(expect.arrayContaining([first.change_seq, secondRow.change_seq]));
     expect(BigInt(first.change_seq)).toBeLessThan(BigInt(secondRow.change_seq));

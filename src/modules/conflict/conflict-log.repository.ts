@@ -128,7 +128,17 @@ export class ConflictLogRepository {
    * Newest first; keyset over (created_at desc, id desc). Only the filters given become conditions, so the planner
    * sees literal predicates and picks the matching index (the review queue has a partial one).
    */
-  async page(db: Queryable, tenantId: string, filter: ConflictLogFilter, limit: number): Promise<ConflictLogRow[]> {
+  /**
+   * At most `limit` entries and at most `maxBytes` of row text (always at least one), newest first, cut in SQL by a
+   * running sum; `fetched` counts the rows the window saw (up to `limit`).
+   */
+  async page(
+    db: Queryable,
+    tenantId: string,
+    filter: ConflictLogFilter,
+    limit: number,
+    maxBytes: number,
+  ): Promise<{ rows: ConflictLogRow[]; fetched: number }> {
     const params: unknown[] = [tenantId];
     const param = (value: unknown): string => `$${params.push(value)}`;
     const where = ['tenant_id = $1'];
@@ -143,12 +153,19 @@ export class ConflictLogRepository {
           ${param(filter.after.id)}::uuid)`,
       );
     }
-    return sql<ConflictLogRow>(
+    const rows = await sql<ConflictLogRow & { n: string; running: string; fetched: string }>(
       db,
-      `SELECT ${ROW} FROM conflict_log WHERE ${where.join(' AND ')}
-       ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`,
+      `WITH page AS (
+         SELECT ${ROW}, row_number() OVER w AS n, sum(octet_length(conflict_log::text)) OVER w AS running
+         FROM conflict_log WHERE ${where.join(' AND ')}
+         WINDOW w AS (ORDER BY created_at DESC, id DESC ROWS UNBOUNDED PRECEDING)
+         ORDER BY created_at DESC, id DESC LIMIT ${param(limit)})
+       SELECT *, (SELECT count(*) FROM page)::text AS fetched FROM page
+       WHERE n = 1 OR running <= ${param(maxBytes)} ORDER BY n`,
       params,
     );
+    const fetched = rows.length > 0 ? Number(rows[0].fetched) : 0;
+    return { rows: rows.map(({ n: _n, running: _running, fetched: _fetched, ...row }) => row), fetched };
   }
 
   /**

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import type { SyncRecordsService } from '../sync/sync-records.service';
 import type { ConflictLogRepository, ConflictLogRow } from './conflict-log.repository';
+import { AppConfig } from '../../config/app-config';
 import { ConflictReviewService } from './conflict-review.service';
 
 const principal: Principal = {
@@ -49,7 +50,7 @@ function setup() {
   const db = { transaction: jest.fn((work: (m: unknown) => unknown) => work(manager)) };
   const logs = {
     findById: jest.fn(),
-    page: jest.fn(async (): Promise<ConflictLogRow[]> => []),
+    page: jest.fn(async (): Promise<{ rows: ConflictLogRow[]; fetched: number }> => ({ rows: [], fetched: 0 })),
     markResolved: jest.fn(),
     markRestored: jest.fn(),
   };
@@ -58,6 +59,7 @@ function setup() {
     db as unknown as DataSource,
     logs as unknown as ConflictLogRepository,
     records as unknown as SyncRecordsService,
+    AppConfig.fromEnv({}, {}),
   );
   return { service, db, manager, logs, records };
 }
@@ -126,7 +128,7 @@ describe(ConflictReviewService.name, () => {
   it('pages with limit+1 rows and an opaque cursor the next call decodes', async () => {
     const { service, logs } = setup();
     const rows = [0, 1, 2].map((i) => row({ created_us: String(1_700_000_000_000_000 - i) }));
-    logs.page.mockResolvedValueOnce(rows);
+    logs.page.mockResolvedValueOnce({ rows, fetched: rows.length });
     const page = await service.list('7', { limit: 2 });
     expect(page.items.map((item) => item.id)).toEqual([rows[0].id, rows[1].id]);
     expect(page.next_cursor).not.toBeNull();

@@ -7,6 +7,7 @@ import { isUuid, UUID_PATTERN } from '../../common/ids';
 import { CursorCodec } from '../../common/pagination/cursor';
 import { parseQueryInstant } from '../../common/time/instant';
 import type { Queryable } from '../../database/sql';
+import { AppConfig } from '../../config/app-config';
 import { SyncRecordsService } from '../sync/sync-records.service';
 import { ConflictLogRepository } from './conflict-log.repository';
 import {
@@ -31,13 +32,14 @@ export class ConflictReviewService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly logs: ConflictLogRepository,
     private readonly records: SyncRecordsService,
+    private readonly config: AppConfig,
   ) {}
 
   async list(tenantId: string, query: ListConflictsQueryDto): Promise<ConflictPageDto> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const since = parseQueryInstant(query.since);
     const after = query.cursor === undefined ? null : CURSOR.decode(query.cursor);
-    const rows = await this.logs.page(
+    const { rows, fetched } = await this.logs.page(
       this.db,
       tenantId,
       {
@@ -48,12 +50,13 @@ export class ConflictReviewService {
         after: after === null ? null : { createdUs: after[0], id: after[1] },
       },
       limit + 1,
+      this.config.get('LIST_MAX_BYTES'),
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       items: page.map((row) => ConflictLogDto.from(row)),
-      next_cursor: rows.length > limit ? CURSOR.encode([last.created_us, last.id]) : null,
+      next_cursor: fetched > page.length ? CURSOR.encode([last.created_us, last.id]) : null,
     };
   }
 

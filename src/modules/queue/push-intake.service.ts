@@ -39,7 +39,7 @@ export class PushIntakeService {
     meter.items = request.items.length;
 
     const incoming = this.toQueueItems(request, clockOffsetMs);
-    const { results, stored, processed } = await this.db.transaction(async (manager) => {
+    const { results, stored, processed, remaining } = await this.db.transaction(async (manager) => {
       await this.items.lockDevice(manager, principal.tenantId, principal.userId, deviceId);
       const inserted = await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming);
       const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
@@ -69,14 +69,15 @@ export class PushIntakeService {
         const row = byMutation.get(item.client_mutation_id)!;
         return PushResultDto.from(row.result ?? queuedResult(row.client_mutation_id, row.mobile_id, row.domain), true);
       });
-      return { results, stored: inserted.length, processed };
+      // Counted inside the transaction, under the device lock: once the commit succeeded, nothing can fail the push.
+      const pending = await this.items.countPending(manager, principal.tenantId, deviceId, principal.userId);
+      return { results, stored: inserted.length, processed, remaining: pending.pending };
     });
     // Counted after commit: a replayed mutation was counted by the push that stored it; a failed push keeps the
     // items it attempted.
     meter.items = stored;
     meterBatch(meter, processed);
-    const pending = await this.items.countPending(this.db, principal.tenantId, deviceId, principal.userId);
-    return { results, remaining: pending.pending };
+    return { results, remaining };
   }
 
   /**

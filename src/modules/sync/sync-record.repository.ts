@@ -173,21 +173,36 @@ export class SyncRecordRepository {
   }
 
   /** One page of the tenant's changes feed after a change_seq, in order. */
+  /**
+   * The next changes after a position, at most `limit` rows and at most `maxBytes` of record JSON (always at least
+   * one row), cut in SQL by a running sum so the process never loads more than a page. `fetched` counts the rows the
+   * window saw (up to `limit`), so a caller asking for one row more than it sends knows whether more follow.
+   */
   async changesAfter(
     db: Queryable,
     tenantId: string,
     afterSeq: string,
     domains: string[] | null,
     limit: number,
-  ): Promise<RecordRow[]> {
-    return sql<RecordRow>(
+    maxBytes: number,
+  ): Promise<{ rows: RecordRow[]; fetched: number }> {
+    const rows = await sql<RecordRow & { fetched: string }>(
       db,
-      `SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at
-       FROM sync_record
-       WHERE tenant_id = $1 AND change_seq > $2 AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
-       ORDER BY change_seq
-       LIMIT $4`,
-      [tenantId, afterSeq, domains, limit],
+      `WITH page AS (
+         SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
+                row_number() OVER w AS n, sum(octet_length(data::text)) OVER w AS running
+         FROM sync_record
+         WHERE tenant_id = $1 AND change_seq > $2 AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
+         WINDOW w AS (ORDER BY change_seq ROWS UNBOUNDED PRECEDING)
+         ORDER BY change_seq
+         LIMIT $4)
+       SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
+              (SELECT count(*) FROM page)::text AS fetched
+       FROM page WHERE n = 1 OR running <= $5
+       ORDER BY change_seq`,
+      [tenantId, afterSeq, domains, limit, maxBytes],
     );
+    const fetched = rows.length > 0 ? Number(rows[0].fetched) : 0;
+    return { rows: rows.map(({ fetched: _, ...row }) => row), fetched };
   }
 }

@@ -6,6 +6,7 @@ import { AppException } from '../../common/errors/app-exception';
 import { isUuid } from '../../common/ids';
 import { CursorCodec } from '../../common/pagination/cursor';
 import type { SyncMeter } from '../../common/metering/sync-meter';
+import { AppConfig } from '../../config/app-config';
 import { BandwidthService } from '../bandwidth/bandwidth.service';
 import { FeedPosition, ScopeFeedService } from '../scope/scope-feed.service';
 import { ChangeDto, PullBodyDto, PullResponseDto, RemovalDto } from './dto/sync.dto';
@@ -69,6 +70,7 @@ export class SyncService {
     private readonly bandwidth: BandwidthService,
     private readonly positions: SyncPositionService,
     private readonly feed: ScopeFeedService,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -111,10 +113,17 @@ export class SyncService {
     domains: string[] | null,
     limit: number,
   ): Promise<{ entries: Entry[]; position: FeedPosition; hasMore: boolean }> {
-    const rows = await this.records.changesAfter(this.db, tenantId, from.seq, domains, limit + 1);
+    const { rows, fetched } = await this.records.changesAfter(
+      this.db,
+      tenantId,
+      from.seq,
+      domains,
+      limit + 1,
+      this.config.get('PULL_MAX_BYTES'),
+    );
     const entries = rows.slice(0, limit);
     const seq = entries.length > 0 ? entries[entries.length - 1].change_seq : from.seq;
-    return { entries, position: { seq, known: seq, backfill: null }, hasMore: rows.length > limit };
+    return { entries, position: { seq, known: seq, backfill: null }, hasMore: fetched > entries.length };
   }
 
   /**

@@ -255,7 +255,7 @@ export class ConflictLogDto {
 
 export class ConflictPageDto {
   items!: ConflictLogDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. A page holds at most `limit` entries and LIST_MAX_BYTES of entry JSON (never below one). */
   next_cursor!: string | null;
 }
 

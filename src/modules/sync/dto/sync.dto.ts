@@ -127,5 +127,6 @@ export class PullResponseDto {
   changes!: Array<ChangeDto | RemovalDto>;
   /** Where the next page starts; present even when the page is empty. */
   next_cursor!: string;
+  /** More changes follow: the page was cut at `limit` or at PULL_MAX_BYTES of record JSON (never below one). */
   has_more!: boolean;
 }

@@ -1,0 +1,111 @@
+import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
+
+/** Issue 14, item 1: pull pages and conflict lists are cut by bytes as well as by count, in SQL. */
+const RECORDS = 100;
+const RECORD_CHARS = 262_000;
+const MAX_BYTES = 4 * 1024 * 1024;
+
+describe('hardening (issue 14): pages cut by bytes', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+  let lastCursor: string | undefined;
+
+  beforeAll(async () => {
+    t = await startTestApp('hardening_pages', { RATE_LIMIT_PER_MINUTE: 1_000_000 });
+    tenant = await t.createTenant();
+    // Written in SQL: the records are made by the database, never held by this process.
+    await t.db.query(
+      `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, change_seq)
+       SELECT $1, 'task', gen_random_uuid(), 1, jsonb_build_object('blob', repeat('x', $2::int), 'n', i), i
+       FROM generate_series(1, $3::int) AS i`,
+      [tenant.id, RECORD_CHARS, RECORDS],
+    );
+    await t.db.query(
+      `INSERT INTO conflict_log (tenant_id, id, domain, mobile_id, resolution_strategy, resolution_result,
+         winning_version, merge_details, server_entry, client_entry, source)
+       SELECT $1, gen_random_uuid(), 'task', gen_random_uuid(), 'server_wins', 'server_wins', 'server', '{}',
+              jsonb_build_object('blob', repeat('s', $2::int)), jsonb_build_object('blob', repeat('c', $2::int)), 'push'
+       FROM generate_series(1, 60)`,
+      [tenant.id, RECORD_CHARS / 2],
+    );
+  });
+  afterAll(() => t.close());
+
+  it(`pulls ${RECORDS} records of ~262 KB in pages of at most PULL_MAX_BYTES, each record once`, async () => {
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    let pages = 0;
+    let largest = 0;
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    for (;;) {
+      // The records are seeded in SQL without scope keys, so the tenant-wide (admin) feed reads them.
+      const page = await call(t, 'POST', '/api/v1/sync/pull', {
+        key: tenant.adminKey,
+        device: 'dev-pages',
+        body: cursor === undefined ? { limit: 1000 } : { limit: 1000, cursor },
+      });
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      expect(page.status).toBe(200);
+      pages++;
+      const bytes = page.body.changes.reduce(
+        (sum: number, change: { data: unknown }) => sum + Buffer.byteLength(JSON.stringify(change.data)),
+        0,
+      );
+      largest = Math.max(largest, bytes);
+      expect(page.body.changes.length).toBeGreaterThanOrEqual(1);
+      expect(bytes).toBeLessThanOrEqual(MAX_BYTES);
+      for (const change of page.body.changes) {
+        expect(seen.has(change.mobile_id)).toBe(false);
+        seen.add(change.mobile_id);
+      }
+      cursor = page.body.next_cursor;
+      if (!page.body.has_more) break;
+      expect(pages).toBeLessThan(RECORDS + 1);
+    }
+    const growthMb = (rssPeak - rssBefore) / 2 ** 20;
+    process.stdout.write(
+      `[item 1] pull limit=1000 over ${RECORDS} × 262 KB: ${pages} pages, largest ${(largest / 2 ** 20).toFixed(2)} MiB, RSS growth ${growthMb.toFixed(0)} MB\n`,
+    );
+    expect(seen.size).toBe(RECORDS);
+    lastCursor = cursor;
+    expect(growthMb).toBeLessThan(256);
+  });
+
+  it('sends a record larger than PULL_MAX_BYTES alone, with has_more', async () => {
+    await t.db.query(
+      `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, change_seq)
+       SELECT $1, 'task', gen_random_uuid(), 1, jsonb_build_object('blob', repeat('y', $2::int)), $3::int + i
+       FROM generate_series(1, 2) AS i`,
+      [tenant.id, MAX_BYTES + 1000, RECORDS],
+    );
+    const pull = (cursor: string) =>
+      call(t, 'POST', '/api/v1/sync/pull', { key: tenant.adminKey, device: 'dev-pages', body: { limit: 10, cursor } });
+    const first = await pull(lastCursor!);
+    expect(first.status).toBe(200);
+    expect(first.body.changes).toHaveLength(1);
+    expect(first.body.has_more).toBe(true);
+    const second = await pull(first.body.next_cursor);
+    expect(second.body.changes).toHaveLength(1);
+    expect(second.body.has_more).toBe(false);
+  });
+
+  it('lists conflicts in pages of at most LIST_MAX_BYTES', async () => {
+    let cursor: string | null = null;
+    const seen = new Set<string>();
+    let pages = 0;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const page = await call(t, 'GET', `/api/v1/conflicts?limit=200${query}`, { key: tenant.adminKey });
+      expect(page.status).toBe(200);
+      pages++;
+      expect(page.body.items.length).toBeGreaterThanOrEqual(1);
+      expect(Buffer.byteLength(JSON.stringify(page.body.items))).toBeLessThanOrEqual(MAX_BYTES);
+      for (const item of page.body.items) seen.add(item.id);
+      cursor = page.body.next_cursor;
+    } while (cursor !== null && pages <= 60);
+    process.stdout.write(`[item 1] conflicts limit=200 over 60 × 262 KB: ${pages} pages\n`);
+    expect(seen.size).toBe(60);
+    expect(pages).toBeGreaterThan(1);
+  });
+});
