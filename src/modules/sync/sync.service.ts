@@ -165,6 +165,8 @@ export class SyncService {
     }
     for (const row of page.records) {
       const record = row.reachable ? current.get(recordKey(row.domain, row.mobile_id)) : undefined;
+      // A record changed again after this page's entry for it is sent with that later entry: once, not twice.
+      if (record && BigInt(record.change_seq) > BigInt(row.last_seq)) continue;
       if (record) entries.push(record);
       else if (!row.reachable && row.remove_reason !== null) entries.push(RemovalDto.of(row, row.remove_reason));
     }
