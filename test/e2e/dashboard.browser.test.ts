@@ -10,7 +10,7 @@ declare const window: any;
 declare const sessionStorage: any;
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Every run saves its screenshot under test/artifacts/; UPDATE_SCREENSHOT=1 refreshes the one the README shows.
+// Every run saves its screenshot under test/artifacts/; UPDATE_SCREENSHOT=1 refreshes the one docs/dashboard.md shows.
 const SCREENSHOT = resolve(
   __dirname,
   process.env.UPDATE_SCREENSHOT ? '../../docs/dashboard.png' : '../artifacts/dashboard.png',

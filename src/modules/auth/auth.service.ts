@@ -20,7 +20,7 @@ function unauthorized(message: string): AppException {
 export const JWT_IAT_LEEWAY_SECONDS = 60;
 
 /**
- * The API.md rules jsonwebtoken does not enforce: `exp` required and at most `maxTtl` after `iat` (or now), no
+ * The JWT rules jsonwebtoken does not enforce: `exp` required and at most `maxTtl` after `iat` (or now), no
  * future `iat`, no `crit` header (this server implements no extension), `sub` a string, `tid` a tenant id (digits,
  * as a string or a safe integer).
  * Returns what is wrong, or null.
