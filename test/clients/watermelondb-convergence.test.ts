@@ -103,8 +103,9 @@ describe('WatermelonDB adapter: two devices of one user converge through the ser
   /** The escalation job writes a new version while the devices are offline (a third writer, through the API). */
   const escalate = async (level: number) => {
     const current = await serverRecord(t, tenant.id, id);
+    // Escalation fields are supervisor-only: the job runs with the admin credential.
     const answer = await call(t, 'POST', '/api/v1/sync/push', {
-      key: tenant.syncKey,
+      key: tenant.adminKey,
       device: 'escalation-job',
       body: {
         items: [
@@ -148,14 +149,18 @@ describe('WatermelonDB adapter: two devices of one user converge through the ser
 
   it('keeps both offline edits of different fields (three-way merge)', async () => {
     await edit(a, { comments: 'Plumber on site' });
-    await edit(b, { assignedtopeople: 4127 });
+    // assignment is supervisor-only under the default sync rules: the technician's second phone edits the description
+    await edit(b, { ticketdesc: 'Leak traced to the Level 5 riser.' });
     await a.sync();
     await b.sync();
     await a.sync();
     const server = await serverRecord(t, tenant.id, id);
-    expect(server.data).toMatchObject({ comments: 'Plumber on site', assignedtopeople: 4127 });
+    expect(server.data).toMatchObject({ comments: 'Plumber on site', ticketdesc: 'Leak traced to the Level 5 riser.' });
     for (const d of [a, b])
-      expect(await local(d)).toMatchObject({ comments: 'Plumber on site', assignedtopeople: 4127 });
+      expect(await local(d)).toMatchObject({
+        comments: 'Plumber on site',
+        ticketdesc: 'Leak traced to the Level 5 riser.',
+      });
   });
 
   it('keeps the server escalation over an offline status change (preserve_escalation), other fields merged', async () => {

@@ -57,7 +57,9 @@ describe('push processing cost', () => {
     const forSmall = await statementsFor(small, 'dev-small');
     const forLarge = await statementsFor(large, 'dev-large');
     process.stdout.write(`push statements: 10 items -> ${forSmall}, 1000 items (200 conflicts) -> ${forLarge}\n`);
-    expect(forLarge).toBeLessThanOrEqual(20);
+    // 16 before sync scopes (rules, stored keys, owners' memberships and the actor's keys read, the keys written) and
+    // the live wake-up (pg_notify) joined the transaction: 21; any further statement fails here.
+    expect(forLarge).toBeLessThanOrEqual(21);
     expect(forLarge - forSmall).toBeLessThanOrEqual(2);
   });
 });
