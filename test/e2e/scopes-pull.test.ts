@@ -109,6 +109,18 @@ describe('scoped pull (three users of one tenant)', () => {
     expect(all.body.changes).toHaveLength(5);
   });
 
+  it('limits a replacement sync (snapshot) to the same records as the pull', async () => {
+    const snapshotIds = async (key: string): Promise<string[]> => {
+      const result = await call(t, 'GET', '/api/v1/sync/snapshot?limit=100', { key, device: 'snapshot-phone' });
+      expect(result.status).toBe(200);
+      expect(result.body.estimated_total).toBe(result.body.changes.length);
+      return result.body.changes.map((change: { mobile_id: string }) => change.mobile_id).sort();
+    };
+    expect(await snapshotIds(keys['tech-b'])).toEqual([teamJournal, teamTask].sort());
+    expect(await snapshotIds(keys['tech-a'])).toEqual([privateJournal, teamJournal, teamTask, workOrder].sort());
+    expect(await snapshotIds(tenant.adminKey)).toHaveLength(5);
+  });
+
   it('moves a reassigned work order from the old technician to the new one', async () => {
     await writeScoped(t, tenant.id, [
       {

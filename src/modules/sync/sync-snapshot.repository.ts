@@ -29,7 +29,13 @@ export interface SnapshotPosition {
  */
 export interface SnapshotFilter {
   domains: string[] | null;
+  /** A sync user's scope keys: only records holding one of them (null: the whole tenant, for admins). */
+  keys: string[] | null;
 }
+
+const IN_SCOPE = (param: string): string =>
+  `(${param}::text[] IS NULL OR EXISTS (SELECT 1 FROM record_scope s WHERE s.tenant_id = sync_record.tenant_id
+     AND s.domain = sync_record.domain AND s.mobile_id = sync_record.mobile_id AND s.scope_key = ANY(${param}::text[])))`;
 
 /** Reads of sync_record for replacement and first syncs: the current records as of one feed position. */
 @Injectable()
@@ -53,8 +59,9 @@ export class SyncSnapshotRepository {
     const row = await sqlOne<{ n: number }>(
       db,
       `SELECT count(*)::int AS n FROM sync_record
-       WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2 AND ($3::text[] IS NULL OR domain = ANY($3::text[]))`,
-      [tenantId, upTo, filter.domains],
+       WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2 AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
+         AND ${IN_SCOPE('$4')}`,
+      [tenantId, upTo, filter.domains, filter.keys],
     );
     return row?.n ?? 0;
   }
@@ -80,9 +87,10 @@ export class SyncSnapshotRepository {
        WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2
          AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
          AND (${SNAPSHOT_RANK_SQL}, change_seq) < ($4::int, $5::bigint)
+         AND ${IN_SCOPE('$7')}
        ORDER BY ${SNAPSHOT_RANK_SQL} DESC, change_seq DESC
        LIMIT $6`,
-      [tenantId, upTo, filter.domains, after?.rank ?? 2, after?.changeSeq ?? '0', limit],
+      [tenantId, upTo, filter.domains, after?.rank ?? 2, after?.changeSeq ?? '0', limit, filter.keys],
     );
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Principal } from '../../common/auth/principal';
+import { isAdmin, Principal, requireSyncUser } from '../../common/auth/principal';
+import { DirectoryService } from '../scope/directory.service';
 import { CursorCodec } from '../../common/pagination/cursor';
 import { ChangeDto } from './dto/sync.dto';
 import { SnapshotPageDto, SnapshotQueryDto } from './dto/sync-snapshot.dto';
@@ -29,11 +30,17 @@ export class SyncSnapshotService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly snapshots: SyncSnapshotRepository,
     private readonly positions: SyncPositionService,
+    private readonly directory: DirectoryService,
   ) {}
 
   async page(principal: Principal, query: SnapshotQueryDto): Promise<SnapshotPageDto> {
     const limit = query.limit ?? 100;
-    const filter: SnapshotFilter = { domains: query.domains ? [...new Set(query.domains.split(','))] : null };
+    requireSyncUser(principal);
+    const keys =
+      isAdmin(principal) || principal.userId === null
+        ? null
+        : (await this.directory.scopeOf(this.db, principal.tenantId, principal.userId)).keys;
+    const filter: SnapshotFilter = { domains: query.domains ? [...new Set(query.domains.split(','))] : null, keys };
     const state = query.cursor ? decodeSnapshotCursor(query.cursor) : await this.start(principal, filter);
     const rows = await this.snapshots.page(this.db, principal.tenantId, state.upTo, state.after, filter, limit + 1);
     const page = rows.slice(0, limit);
