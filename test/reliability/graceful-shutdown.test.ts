@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+import { advisoryKey } from '../../src/database/advisory-lock';
 import { TenantService } from '../../src/modules/tenant/tenant.service';
 import { pushItem } from '../factories/records';
 import { startServerProcess } from '../helpers/server-process';
@@ -20,7 +22,16 @@ describeWithPostgres('graceful shutdown (SIGTERM)', () => {
       DATABASE_URL: setup.database.url!,
       MIGRATIONS_RUN: 'false',
       RATE_LIMIT_PER_MINUTE: '100000',
+      DB_POOL_SIZE: '16',
     });
+    // Each push first takes its device's lock: holding the 12 locks here keeps all 12 requests inside the server
+    // (received, in their transactions) until SIGTERM has been sent. Waiting a fixed time instead raced on a loaded
+    // machine: a request not yet read when the server closes is refused, which is right, and failed the test.
+    const locks = new Client({ connectionString: setup.database.url });
+    await locks.connect();
+    for (let n = 0; n < 12; n++) {
+      await locks.query('SELECT pg_advisory_lock($1::bigint)', [advisoryKey(`push:${tenant.id}:tech:dev-${n}`)]);
+    }
     const inFlight = [...Array(12)].map((_, n) =>
       fetch(`${server.url}/api/v1/sync/push`, {
         method: 'POST',
@@ -28,8 +39,17 @@ describeWithPostgres('graceful shutdown (SIGTERM)', () => {
         body: JSON.stringify({ items: [...Array(300)].map(() => pushItem()) }),
       }).then((response) => response.status),
     );
-    await new Promise((done) => setTimeout(done, 150));
+    for (let waiting = 0; waiting < 12;) {
+      await new Promise((done) => setTimeout(done, 50));
+      const row = await locks.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      waiting = row.rows[0].n;
+    }
     const exitCode = server.stop();
+    await new Promise((done) => setTimeout(done, 300));
+    await locks.end();
     const statuses = await Promise.all(inFlight);
     const code = await exitCode;
     const stored = await setup.db.query(`SELECT count(*)::int AS n FROM sync_record WHERE tenant_id = $1`, [tenant.id]);
