@@ -118,6 +118,8 @@ describe('analytics schedules', () => {
         'analytics-device-health',
         'analytics-hourly-snapshot',
         'analytics-retention',
+        'scope-apply-rules',
+        'scope-daily-check',
         'sync-history-purge',
       ]);
       expect(crons.get('analytics-hourly-snapshot')!.cronTime.source).toBe(ANALYTICS_SCHEDULES.hourlySnapshot);

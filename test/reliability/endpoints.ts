@@ -55,6 +55,8 @@ export interface Endpoint {
   undocumented?: true;
   /** Changes data when called with the valid example (the security matrix checks it did not happen). */
   mutates?: true;
+  /** A stream that stays open with a valid credential: only its refusals are exercised. */
+  stream?: true;
 }
 
 export interface Fixture {
@@ -395,6 +397,11 @@ export const ENDPOINTS: Endpoint[] = [
     query: () => ({ status: 'open' }),
     queryFields: { status: { kind: 'enum', values: ['open', 'resolved'] } },
   },
+  // sync: live changes, replacement sync, device positions
+  { method: 'GET', path: '/api/v1/sync/changes/stream', access: 'sync', stream: true },
+  { method: 'GET', path: '/api/v1/sync/snapshot', access: 'sync', device: true, query: () => ({ limit: '50' }) },
+  { method: 'GET', path: '/api/v1/sync/devices', access: 'admin', query: () => ({ limit: '50' }) },
+
   // directory and sync rules
   {
     method: 'GET',
