@@ -596,7 +596,13 @@ class Simulation {
       const sent = items[index];
       if (r.status === 'resolved' || r.status === 'manual_required') this.counts.conflicts++;
       if (r.status === 'manual_required') this.counts.manual++;
-      if (r.status === 'rejected') this.counts.rejected++;
+      if (r.status === 'rejected') {
+        // Refused: the phone keeps its copy until its pull says otherwise; the server's copy when it sent one.
+        this.counts.rejected++;
+        if (r.record && !r.record.deleted)
+          this.remember(device, r.domain, r.mobile_id, r.record.version, r.record.data);
+        continue;
+      }
       if (r.record?.deleted || (sent.deleted && r.status === 'applied')) this.forget(device, r.mobile_id);
       else if (r.record) this.remember(device, r.domain, r.mobile_id, r.record.version, r.record.data ?? sent.data);
       else if (r.server_version) this.remember(device, r.domain, r.mobile_id, r.server_version, sent.data as Data);
