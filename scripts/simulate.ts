@@ -1017,7 +1017,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
       `  requests ${c.requests} · pushes ${c.pushes} (${c.items} items) · conflicts ${c.conflicts} (manual ${c.manual})` +
         ` · rejected ${c.rejected} · pulls ${c.pulls} · partial syncs ${c.partials} · refused retries ${c.failedRetries}` +
         ` · errors ${c.errors}`,
-      `  reassigned work orders ${c.reassignments} (${reassignmentsConfirmed} confirmed on both phones)` +
+      `  hand-overs ${c.reassignments} of ${new Set(simulation.reassignments.map((r) => r.mobile_id)).size} work orders` +
+        ` (${reassignmentsConfirmed} seen leaving the old assignee's phones and reaching the new one's)` +
         ` · removals received ${c.removals} · replacement syncs ${c.resyncs}`,
       sleeper
         ? `  ${sleeper.device}: pull after sleeping → ${sleeper.pullStatus}, replacement sync ${sleeper.snapshotPages}` +
