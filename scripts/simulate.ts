@@ -907,10 +907,16 @@ class Simulation {
     await expire();
     const first = await this.pull(sleeper, true);
     const [edit] = (await this.push(sleeper, [asleep.offline], 'process')) ?? [];
-    await this.catchUp(sleeper, false);
-    const server = new Map<string, number>();
-    await this.snapshot(sleeper, (change) => server.set(`${change.domain}:${change.mobile_id}`, change.version));
-    const held = new Map([...sleeper.known].map(([id, k]) => [`${k.domain}:${id}`, k.version]));
+    // A running server's queue drain may still apply items the phones queued at the end: then pull and compare again.
+    let held = new Map<string, number>();
+    let matchesServer = false;
+    for (let attempt = 0; attempt < 3 && !matchesServer; attempt++) {
+      await this.catchUp(sleeper, false);
+      const server = new Map<string, number>();
+      await this.snapshot(sleeper, (change) => server.set(`${change.domain}:${change.mobile_id}`, change.version));
+      held = new Map([...sleeper.known].map(([id, k]) => [`${k.domain}:${id}`, k.version]));
+      matchesServer = held.size === server.size && [...held].every(([id, version]) => server.get(id) === version);
+    }
     return {
       device: sleeper.id,
       user: sleeper.user,
@@ -918,7 +924,7 @@ class Simulation {
       snapshotPages: first.snapshotPages ?? 0,
       offlineEdit: String(edit?.status ?? 'failed'),
       held: held.size,
-      matchesServer: held.size === server.size && [...held].every(([id, version]) => server.get(id) === version),
+      matchesServer,
       deletedGone: !sleeper.known.has(asleep.cancelled),
     };
   }
