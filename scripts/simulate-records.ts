@@ -27,12 +27,23 @@ export function seededRandom(seed: number): Random {
   return next;
 }
 
-const SITES = [
-  { name: 'Tech Park Tower B', lat: 12.935207, lng: 77.624513, location: 640 },
-  { name: 'Riverside Mall', lat: 12.97194, lng: 77.59369, location: 612 },
-  { name: 'Airport Cargo Block 2', lat: 13.19864, lng: 77.70661, location: 702 },
-  { name: 'City Hospital Annex', lat: 12.95917, lng: 77.64833, location: 655 },
+/** The sites of the simulated directory: `bu` is the site id (group `site:<bu>`), `team` its people group. */
+export const SITES = [
+  { name: 'Tech Park Tower B', bu: 58, team: 7, lat: 12.935207, lng: 77.624513, location: 640 },
+  { name: 'Riverside Mall', bu: 61, team: 8, lat: 12.97194, lng: 77.59369, location: 612 },
+  { name: 'Airport Cargo Block 2', bu: 73, team: 9, lat: 13.19864, lng: 77.70661, location: 702 },
+  { name: 'City Hospital Annex', bu: 80, team: 10, lat: 12.95917, lng: 77.64833, location: 655 },
 ];
+export type Site = (typeof SITES)[number];
+
+/**
+ * Who writes a record: a technician's user id is its number as a string (records name users by number, and the
+ * scope rules compare them as strings), at one site.
+ */
+export interface Staff {
+  userNumber: number;
+  site: Site;
+}
 const TASKS = [
   'Fire extinguisher check - Floor 3 East',
   'DG set weekly run test',
@@ -89,7 +100,8 @@ function point(rnd: Random, site: (typeof SITES)[number]): string {
   return `SRID=4326;POINT (${(site.lng + jitter()).toFixed(6)} ${(site.lat + jitter()).toFixed(6)})`;
 }
 
-function common(rnd: Random, mobileId: string, userNumber: number, now: Date): Data {
+function common(mobileId: string, staff: Staff, now: Date): Data {
+  const userNumber = staff.userNumber;
   return {
     mobile_id: mobileId,
     uuid: randomUUID(),
@@ -100,14 +112,19 @@ function common(rnd: Random, mobileId: string, userNumber: number, now: Date): D
     muser: userNumber,
     tenant: 1,
     client: 4,
-    bu: rnd.pick([58, 61, 73]),
+    bu: staff.site.bu,
     ctzoffset: 330,
   };
 }
 
-export function newRecord(domain: Domain, rnd: Random, userNumber: number, now: Date): Data {
+/**
+ * A new record of a technician (a work order: created by the site's supervisor for the technician `staff`). Who
+ * receives it follows from its fields: journal `user`, attendance and task `people`, task `pgroup` (the site's
+ * team), ticket `cuser`, work order `people`, and `bu` (the site's supervisors).
+ */
+export function newRecord(domain: Domain, rnd: Random, staff: Staff, now: Date): Data {
   const mobileId = randomUUID();
-  const site = rnd.pick(SITES);
+  const { userNumber, site } = staff;
   switch (domain) {
     case 'journal': {
       const entryType = rnd.pick(ENTRY_TYPES);
@@ -139,7 +156,7 @@ export function newRecord(domain: Domain, rnd: Random, userNumber: number, now: 
     }
     case 'attendance':
       return {
-        ...common(rnd, mobileId, userNumber, now),
+        ...common(mobileId, staff, now),
         people: userNumber,
         shift: rnd.pick([11, 12, 13]),
         peventtype: 301,
@@ -161,7 +178,9 @@ export function newRecord(domain: Domain, rnd: Random, userNumber: number, now: 
     case 'task': {
       const plan = new Date(now.getTime() + rnd.int(0, 8) * 3600000);
       return {
-        ...common(rnd, mobileId, userNumber, now),
+        ...common(mobileId, staff, now),
+        people: userNumber,
+        pgroup: site.team,
         jobdesc: rnd.pick(TASKS),
         identifier: rnd.pick(['TASK', 'PPM', 'INTERNALTOUR']),
         jobtype: rnd.pick(['SCHEDULE', 'ADHOC']),
@@ -183,14 +202,14 @@ export function newRecord(domain: Domain, rnd: Random, userNumber: number, now: 
     }
     case 'ticket':
       return {
-        ...common(rnd, mobileId, userNumber, now),
+        ...common(mobileId, staff, now),
         ticketdesc: rnd.pick(TICKETS),
         status: 'NEW',
         priority: rnd.pick(['HIGH', 'HIGH', 'MEDIUM', 'LOW']),
         identifier: rnd.pick(['REQUEST', 'TICKET']),
         ticketsource: 'USERDEFINED',
-        assignedtopeople: rnd.int(3300, 3320),
-        assignedtogroup: null,
+        assignedtopeople: null,
+        assignedtogroup: site.team,
         ticketcategory: rnd.int(400, 430),
         location: site.location,
         comments: '',
@@ -200,7 +219,8 @@ export function newRecord(domain: Domain, rnd: Random, userNumber: number, now: 
       };
     case 'work_order':
       return {
-        ...common(rnd, mobileId, userNumber, now),
+        ...common(mobileId, staff, now),
+        people: userNumber,
         identifier: 'WO',
         description: rnd.pick(WORK_ORDERS),
         workstatus: 'ASSIGNED',
@@ -255,7 +275,6 @@ export function techEdit(domain: Domain, data: Data, rnd: Random, userNumber: nu
       const status = rnd.pick(TICKET_MOVES[String(data.status)] ?? ['OPEN']);
       next.status = status;
       next.comments = rnd.pick(['Plumber on site, valve isolated', 'Waiting for spare part', 'Checked, monitoring']);
-      if (rnd.chance(0.2)) next.assignedtopeople = rnd.int(3300, 3320);
       break;
     }
     case 'work_order': {
@@ -273,20 +292,30 @@ export function techEdit(domain: Domain, data: Data, rnd: Random, userNumber: nu
   return next;
 }
 
-/** What the server does while phones are offline: escalate tickets, reassign tasks and work orders. */
-export function serverEdit(domain: Domain, data: Data, rnd: Random, now: Date): Data {
+/**
+ * What a site's supervisor does while phones are offline: escalate and assign tickets, put tasks on standby,
+ * reassign work orders to another technician of the site (`colleagues`: the site's technicians but the assignee).
+ * Assignment and escalation fields are supervisor-only under the default scope rules.
+ */
+export function serverEdit(domain: Domain, data: Data, rnd: Random, now: Date, colleagues: readonly number[]): Data {
   const next: Data = { ...data, updated_at: iso(now), muser: 1 };
   if (domain === 'ticket') {
     next.escalation_level = Number(data.escalation_level ?? 0) + 1;
     next.escalated_at = iso(now);
     next.escalated_by = 'system';
     if (data.status === 'NEW') next.status = 'OPEN';
+    if (colleagues.length > 0 && rnd.chance(0.5)) next.assignedtopeople = rnd.pick(colleagues);
   } else if (domain === 'task') {
     next.jobstatus = 'STANDBY';
     next.remarks = 'Put on standby by the control room';
   } else if (domain === 'work_order') {
-    next.workstatus = 'RE_ASSIGNED';
     next.verifiers_status = rnd.pick(['PENDING', 'APPROVED']);
+    if (colleagues.length > 0) {
+      next.people = rnd.pick(colleagues);
+      next.workstatus = 'RE_ASSIGNED';
+      const history = Array.isArray(data.wo_history) ? (data.wo_history as Data[]) : [];
+      next.wo_history = [...history, { at: iso(now), workstatus: 'RE_ASSIGNED', to: next.people }].slice(-10);
+    }
   }
   return next;
 }
