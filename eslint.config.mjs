@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -11,6 +12,17 @@ const FEATURE_MODULES = {
   regex: '(^|/)modules(/|$)',
   message: 'database/ and common/ import nothing from modules/: define an interface here and let a module bind it.',
 };
+
+// One owner per table: a module reaches another module's tables through that module's services, never its
+// repository files. One override per module, since the pattern names the modules a file may not reach into.
+const MODULES = fs
+  .readdirSync(new URL('./src/modules', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+const otherModulesRepositories = (name) => ({
+  regex: `^(\\.\\./)+(modules/)?(?!${name}/)[a-z-]+/(.+/)?[^/]+\\.repository(\\.ts)?$`,
+  message: `A module calls another module's service, never its repository: ${name}/ reads only its own tables.`,
+});
 
 export default tseslint.config(
   {
@@ -43,10 +55,10 @@ export default tseslint.config(
     files: ['src/database/**/*.ts', 'src/common/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [FEATURE_MODULES, COMPOSITION_ROOT] }] },
   },
-  {
-    files: ['src/modules/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT] }] },
-  },
+  ...MODULES.map((name) => ({
+    files: [`src/modules/${name}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT, otherModulesRepositories(name)] }] },
+  })),
   {
     files: ['test/**/*.ts', '**/*.spec.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {

@@ -1631,51 +1631,51 @@ export interface components {
             /** Format: date-time */
             updated_at: string | null;
         };
-        UpcastStepDto: {
-            /**
-             * @example rename
-             * @enum {string}
-             */
-            op: "rename" | "set_default" | "drop" | "map_values";
-            /**
-             * @description rename: the field's name in the previous version.
-             * @example status
-             */
-            from?: string;
-            /**
-             * @description rename: its name in this version.
-             * @example jobstatus
-             */
-            to?: string;
-            /**
-             * @description set_default, drop, map_values: the field.
-             * @example scantype
-             */
-            field?: string;
-            /**
-             * @description set_default: the value a record without the field gets (any JSON value).
-             * @example NONE
-             */
-            value?: string | number | boolean | {
-                [key: string]: unknown;
-            } | unknown[];
-            /**
-             * @description map_values: previous value → value in this version (string values).
-             * @example {
-             *       "DONE": "COMPLETED"
-             *     }
-             */
-            values?: {
-                [key: string]: unknown;
-            };
-        };
         SchemaVersionDto: {
             /** @enum {string} */
             domain: "journal" | "attendance" | "task" | "ticket" | "work_order";
             json_schema: {
                 [key: string]: unknown;
             };
-            upcast: components["schemas"]["UpcastStepDto"][];
+            upcast: ({
+                /** @enum {string} */
+                op: "rename";
+                /**
+                 * @description The field's name in the previous version.
+                 * @example status
+                 */
+                from: string;
+                /**
+                 * @description Its name in this version.
+                 * @example jobstatus
+                 */
+                to: string;
+            } | {
+                /** @enum {string} */
+                op: "set_default";
+                /** @example scantype */
+                field: string;
+                /**
+                 * @description The value a record without the field gets (any JSON value).
+                 * @example NONE
+                 */
+                value: unknown;
+            } | {
+                /** @enum {string} */
+                op: "drop";
+                field: string;
+            } | {
+                /** @enum {string} */
+                op: "map_values";
+                field: string;
+                /**
+                 * @description Previous value → value in this version (string values).
+                 * @example {
+                 *       "DONE": "COMPLETED"
+                 *     }
+                 */
+                values: Record<string, never>;
+            })[];
             created_by: string | null;
             version: number;
             created_at: string;
@@ -1686,72 +1686,6 @@ export interface components {
             current: components["schemas"]["SchemaVersionDto"];
             /** @description Every version, newest first. */
             history: components["schemas"]["SchemaVersionDto"][];
-        };
-        PutSchemaDto: {
-            /**
-             * @description The current version + 1 (1 for the first).
-             * @example 2
-             */
-            version: number;
-            /**
-             * @description A JSON Schema (draft-07) for the domain's record data; compiled with ajv, unknown keywords refused.
-             * @example {
-             *       "type": "object",
-             *       "required": [
-             *         "jobdesc",
-             *         "jobstatus"
-             *       ],
-             *       "properties": {
-             *         "jobdesc": {
-             *           "type": "string",
-             *           "minLength": 3,
-             *           "maxLength": 200
-             *         },
-             *         "jobstatus": {
-             *           "type": "string",
-             *           "enum": [
-             *             "ASSIGNED",
-             *             "INPROGRESS",
-             *             "COMPLETED",
-             *             "PARTIALLYCOMPLETED",
-             *             "STANDBY"
-             *           ]
-             *         },
-             *         "remarks": {
-             *           "type": "string"
-             *         },
-             *         "scantype": {
-             *           "type": "string",
-             *           "enum": [
-             *             "NONE",
-             *             "QR",
-             *             "NFC",
-             *             "SKIP",
-             *             "ENTERED"
-             *           ]
-             *         }
-             *       }
-             *     }
-             */
-            json_schema: {
-                [key: string]: unknown;
-            };
-            /**
-             * @description Steps from the previous version, applied in order; none for version 1.
-             * @example [
-             *       {
-             *         "op": "rename",
-             *         "from": "status",
-             *         "to": "jobstatus"
-             *       },
-             *       {
-             *         "op": "set_default",
-             *         "field": "scantype",
-             *         "value": "NONE"
-             *       }
-             *     ]
-             */
-            upcast?: components["schemas"]["UpcastStepDto"][];
         };
         InvariantDto: {
             /** @enum {string} */
@@ -4561,7 +4495,95 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PutSchemaDto"];
+                "application/json": {
+                    /**
+                     * @description The current version + 1 (1 for the first).
+                     * @example 2
+                     */
+                    version: number;
+                    /**
+                     * @description A JSON Schema (draft-07) for the domain's record data; compiled with ajv, unknown keywords refused.
+                     * @example {
+                     *       "type": "object",
+                     *       "required": [
+                     *         "jobdesc",
+                     *         "jobstatus"
+                     *       ],
+                     *       "properties": {
+                     *         "jobdesc": {
+                     *           "type": "string",
+                     *           "minLength": 3,
+                     *           "maxLength": 200
+                     *         },
+                     *         "jobstatus": {
+                     *           "type": "string",
+                     *           "enum": [
+                     *             "ASSIGNED",
+                     *             "INPROGRESS",
+                     *             "COMPLETED",
+                     *             "PARTIALLYCOMPLETED",
+                     *             "STANDBY"
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    json_schema: Record<string, never>;
+                    /**
+                     * @description Steps from the previous version, applied in order; none for version 1.
+                     * @example [
+                     *       {
+                     *         "op": "rename",
+                     *         "from": "status",
+                     *         "to": "jobstatus"
+                     *       },
+                     *       {
+                     *         "op": "set_default",
+                     *         "field": "scantype",
+                     *         "value": "NONE"
+                     *       }
+                     *     ]
+                     */
+                    upcast?: ({
+                        /** @enum {string} */
+                        op: "rename";
+                        /**
+                         * @description The field's name in the previous version.
+                         * @example status
+                         */
+                        from: string;
+                        /**
+                         * @description Its name in this version.
+                         * @example jobstatus
+                         */
+                        to: string;
+                    } | {
+                        /** @enum {string} */
+                        op: "set_default";
+                        /** @example scantype */
+                        field: string;
+                        /**
+                         * @description The value a record without the field gets (any JSON value).
+                         * @example NONE
+                         */
+                        value: unknown;
+                    } | {
+                        /** @enum {string} */
+                        op: "drop";
+                        field: string;
+                    } | {
+                        /** @enum {string} */
+                        op: "map_values";
+                        field: string;
+                        /**
+                         * @description Previous value → value in this version (string values).
+                         * @example {
+                         *       "DONE": "COMPLETED"
+                         *     }
+                         */
+                        values: Record<string, never>;
+                    })[];
+                };
             };
         };
         responses: {

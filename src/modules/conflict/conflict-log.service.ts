@@ -3,6 +3,8 @@ import type { Queryable } from '../../database/sql';
 import { NotificationService } from '../notification/notification.service';
 import { ConflictLogInsert, ConflictLogRepository } from './conflict-log.repository';
 
+export type { ConflictLogInsert } from './conflict-log.repository';
+
 /** Writes the conflict log: the push path's conflicts and the resolve API's, with their notifications. */
 @Injectable()
 export class ConflictLogService {

@@ -8,8 +8,6 @@ export interface ClaimedNotification {
   payload: Record<string, unknown>;
   attempts: number;
   created_at: Date;
-  webhook_url: string | null;
-  webhook_secret: string | null;
 }
 
 /** Delivery side of notification_outbox: lease-based claims, so no transaction stays open during an HTTP call. */
@@ -28,9 +26,9 @@ export class NotificationDeliveryRepository {
          ORDER BY next_attempt_at, id LIMIT $3
          FOR UPDATE SKIP LOCKED)
        UPDATE notification_outbox o SET next_attempt_at = $1::timestamptz + make_interval(secs => $2 / 1000.0)
-       FROM due, tenant t
-       WHERE o.tenant_id = due.tenant_id AND o.id = due.id AND t.id = o.tenant_id
-       RETURNING o.tenant_id, o.id, o.kind, o.payload, o.attempts, o.created_at, t.webhook_url, t.webhook_secret`,
+       FROM due
+       WHERE o.tenant_id = due.tenant_id AND o.id = due.id
+       RETURNING o.tenant_id, o.id, o.kind, o.payload, o.attempts, o.created_at`,
       [now.toISOString(), leaseMs, limit],
     );
   }

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { errorMessage } from '../../common/errors/error-message';
 import { retryDelayMs } from './notification-delivery.policy';
+import { TenantService } from '../tenant/tenant.service';
 import { ClaimedNotification, NotificationDeliveryRepository } from './notification-delivery.repository';
 
 const WEBHOOK_TIMEOUT_MS = 5_000;
@@ -18,6 +19,11 @@ export interface DeliveryResult {
   retried: number;
   failed: number;
   skipped: number;
+}
+
+interface WebhookNotification extends ClaimedNotification {
+  webhook_url: string | null;
+  webhook_secret: string | null;
 }
 
 /** `sha256=<hex HMAC-SHA256 of the exact body>` with the tenant's webhook secret. */
@@ -36,13 +42,14 @@ export class NotificationDeliveryService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly outbox: NotificationDeliveryRepository,
+    private readonly tenants: TenantService,
   ) {}
 
   /** Delivers what is due at `now`, batch after batch, until nothing due is left. */
   async deliverDue(now = new Date(), maxBatches = 10): Promise<DeliveryResult> {
     const result: DeliveryResult = { delivered: 0, retried: 0, failed: 0, skipped: 0 };
     for (let batch = 0; batch < maxBatches; batch++) {
-      const claimed = await this.outbox.claimDue(this.db, now, DELIVERY_LEASE_MS, DELIVERY_BATCH_SIZE);
+      const claimed = await this.claimDue(now);
       if (claimed.length === 0) break;
       const outcomes = await Promise.all(claimed.map((notification) => this.deliver(notification, now)));
       for (const outcome of outcomes) result[outcome]++;
@@ -50,7 +57,19 @@ export class NotificationDeliveryService {
     return result;
   }
 
-  private async deliver(notification: ClaimedNotification, now: Date): Promise<keyof DeliveryResult> {
+  /** A batch of due notifications with their tenants' webhooks (two statements: the claim, the webhooks). */
+  private async claimDue(now: Date): Promise<WebhookNotification[]> {
+    const claimed = await this.outbox.claimDue(this.db, now, DELIVERY_LEASE_MS, DELIVERY_BATCH_SIZE);
+    if (claimed.length === 0) return [];
+    const webhooks = await this.tenants.webhooksOf(claimed.map((notification) => notification.tenant_id));
+    return claimed.map((notification) => ({
+      ...notification,
+      webhook_url: webhooks.get(notification.tenant_id)?.webhook_url ?? null,
+      webhook_secret: webhooks.get(notification.tenant_id)?.webhook_secret ?? null,
+    }));
+  }
+
+  private async deliver(notification: WebhookNotification, now: Date): Promise<keyof DeliveryResult> {
     const { tenant_id: tenantId, id } = notification;
     if (!notification.webhook_url) {
       await this.outbox.markSkipped(this.db, tenantId, id, 'tenant has no webhook_url');

@@ -17,9 +17,9 @@ import {
   RecordKey,
   RecordRow,
   RecordWrite,
-  SyncRecordRepository,
+  SyncRecordStore,
   WrittenRecord,
-} from '../sync/sync-record.repository';
+} from '../sync/sync-record-store.service';
 import { ClaimFilter, ItemOutcome, QueueItemRepository } from './queue-item.repository';
 import { ItemResult, planBatch, PlannedItem, WriteGuard } from './queue.policy';
 import { ItemPrincipal, scopeGuard } from './write-guard.policy';
@@ -51,7 +51,7 @@ const UNRESTRICTED: ItemPrincipal = { keys: [], admin: true };
 export class BatchProcessorService {
   constructor(
     private readonly items: QueueItemRepository,
-    private readonly records: SyncRecordRepository,
+    private readonly records: SyncRecordStore,
     private readonly conflictPolicies: ConflictPolicyService,
     private readonly conflicts: ConflictLogService,
     private readonly config: AppConfig,

@@ -1,5 +1,5 @@
 import { defaultPolicy, EffectivePolicy } from '../conflict/conflict.policy';
-import type { RecordRow } from '../sync/sync-record.repository';
+import type { RecordRow } from '../sync/sync-record-store.service';
 import {
   canonicalJson,
   correctedClientTime,

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Principal, requireSyncUser } from '../../common/auth/principal';
-import type { ConflictLogInsert } from '../conflict/conflict-log.repository';
+import type { ConflictLogInsert } from '../conflict/conflict-log.service';
 import { EffectivePolicy, Entry, resolveConflict } from '../conflict/conflict.policy';
-import { recordKey, RecordRow, RecordWrite, RevisionRow } from '../sync/sync-record.repository';
+import { recordKey, RecordRow, RecordWrite, RevisionRow } from '../sync/sync-record-store.service';
 
 /** A claimed queue item, as the planner needs it. */
 export interface PlannedItem {

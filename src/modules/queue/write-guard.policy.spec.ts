@@ -3,7 +3,7 @@ import { DEFAULT_RULES } from '../scope/sync-rules.policy';
 import { planBatch, PlannedItem } from './queue.policy';
 import { defaultPolicy } from '../conflict/conflict.policy';
 import { ItemPrincipal, scopeGuard } from './write-guard.policy';
-import type { RecordRow } from '../sync/sync-record.repository';
+import type { RecordRow } from '../sync/sync-record-store.service';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
 const WO = '0b7f2a36-3c35-4c5e-9a55-0f1f6c1b2d01';

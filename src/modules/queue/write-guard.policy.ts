@@ -1,7 +1,7 @@
 import type { Domain } from '../../common/domain';
 import { authorizeWrite, canRead, RecordData } from '../scope/scope.policy';
 import type { SyncRules } from '../scope/sync-rules.policy';
-import { recordKey } from '../sync/sync-record.repository';
+import { recordKey } from '../sync/sync-record-store.service';
 import type { GuardVerdict, PlannedItem, WriteGuard } from './queue.policy';
 
 /** Who an item acts for: its scope keys, or unrestricted (an admin, or an item queued without a user). */

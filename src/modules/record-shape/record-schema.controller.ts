@@ -11,7 +11,12 @@ import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorato
 import type { Principal } from '../../common/auth/principal';
 import { DOMAINS } from '../../common/domain';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { DomainSchemaDto, DomainSchemaSummaryDto, PutSchemaDto, SchemaVersionDto } from './dto/record-shape.dto';
+import {
+  DomainSchemaDto,
+  DomainSchemaSummaryDto,
+  PUT_SCHEMA_REQUEST_OPENAPI_SCHEMA,
+  SchemaVersionDto,
+} from './dto/record-shape.dto';
 import { RecordSchemaService, requirePutSchemaRequest } from './record-schema.service';
 import type { PutSchemaRequest } from './schema-request.policy';
 
@@ -50,7 +55,7 @@ export class RecordSchemaController {
    */
   @Put(':domain')
   @ApiParam({ name: 'domain', enum: DOMAINS })
-  @ApiBody({ type: PutSchemaDto })
+  @ApiBody({ schema: PUT_SCHEMA_REQUEST_OPENAPI_SCHEMA })
   @ApiBadRequestResponse({
     description: 'Unknown domain, a schema that does not compile or a bad step; details give JSON pointers',
     type: ErrorBodyDto,

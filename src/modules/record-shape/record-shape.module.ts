@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AttendanceOverlapRepository } from './attendance-overlap.repository';
+import { SyncRecordStoreModule } from '../sync/sync-record-store.module';
 import { InvariantSettingRepository } from './invariant-setting.repository';
 import { InvariantController } from './invariant.controller';
 import { InvariantService } from './invariant.service';
@@ -12,11 +12,11 @@ import { SchemaValidatorCache } from './schema-validator';
 
 /** Record shapes across app versions (versioned schemas, upcasting) and the domain invariants. */
 @Module({
+  imports: [SyncRecordStoreModule],
   controllers: [RecordSchemaController, InvariantController],
   providers: [
     RecordSchemaVersionRepository,
     InvariantSettingRepository,
-    AttendanceOverlapRepository,
     { provide: SchemaValidatorCache, useFactory: () => new SchemaValidatorCache() },
     RecordShapeCatalog,
     RecordSchemaService,

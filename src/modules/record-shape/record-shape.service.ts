@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Queryable } from '../../database/sql';
-import { AttendanceOverlapRepository } from './attendance-overlap.repository';
+import { SyncRecordStore } from '../sync/sync-record-store.service';
 import { AttendanceCopy, findOverlaps, personOf, punchInDays, punchInterval } from './attendance-overlap.policy';
 import { checkRecordTransition, InvariantName } from './invariant.policy';
 import { RecordShapeCatalog } from './record-shape.catalog';
@@ -52,7 +52,7 @@ export class RecordShapeService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly catalog: RecordShapeCatalog,
     private readonly validators: SchemaValidatorCache,
-    private readonly attendance: AttendanceOverlapRepository,
+    private readonly records: SyncRecordStore,
   ) {}
 
   /** Upcasts, completes from the server copy and validates each item; per item either its data or a rejection. */
@@ -122,7 +122,7 @@ export class RecordShapeService {
       return people === null || interval === null ? [] : [{ people, ...punchInDays(interval) }];
     });
     const exclude = pairs.filter((pair) => pair.domain === 'attendance').map((pair) => pair.mobile_id);
-    const stored = await this.attendance.punchesOf(db, tenantId, windows, exclude);
+    const stored = await this.records.attendancePunches(db, tenantId, windows, exclude);
     return findOverlaps(candidates, stored);
   }
 }

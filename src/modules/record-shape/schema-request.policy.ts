@@ -1,110 +1,152 @@
-import { escapePointer, PointerError, UPCAST_OPS, UpcastOp, UpcastStep } from './upcast.policy';
-
-/** The body of `PUT /api/v1/schemas/{domain}` (and the file of `schema:set`), checked. */
-export interface PutSchemaRequest {
-  version: number;
-  json_schema: Record<string, unknown>;
-  upcast: UpcastStep[];
-}
+import { checkJson, FromSchema, JsonSchema, PointerError, Refinement } from '../../common/json-schema';
+import type { UpcastStep } from './upcast.policy';
 
 export const MAX_VERSION = 2_147_483_647;
 export const MAX_STEPS = 200;
 export const MAX_SCHEMA_BYTES = 131_072;
 const FIELD_MAX_LENGTH = 128;
 
-const STEP_KEYS: Record<UpcastOp, readonly string[]> = {
-  rename: ['op', 'from', 'to'],
-  set_default: ['op', 'field', 'value'],
-  drop: ['op', 'field'],
-  map_values: ['op', 'field', 'values'],
-};
+const FIELD = {
+  type: 'string',
+  minLength: 1,
+  maxLength: FIELD_MAX_LENGTH,
+  errorMessage: `must be a field name of 1..${FIELD_MAX_LENGTH} characters`,
+} as const satisfies JsonSchema;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+const RENAME_STEP = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['op', 'from', 'to'],
+  properties: {
+    op: { type: 'string', enum: ['rename'] },
+    from: { ...FIELD, description: "The field's name in the previous version.", example: 'status' },
+    to: { ...FIELD, description: 'Its name in this version.', example: 'jobstatus' },
+  },
+} as const satisfies JsonSchema;
 
-function fieldName(step: Record<string, unknown>, key: string, at: string, errors: PointerError[]): string {
-  const value = step[key];
-  if (typeof value !== 'string' || value.length < 1 || value.length > FIELD_MAX_LENGTH) {
-    errors.push({ pointer: `${at}/${key}`, message: `must be a field name of 1..${FIELD_MAX_LENGTH} characters` });
-    return '';
-  }
-  return value;
-}
+/** One declarative step from the previous version (top-level fields). */
+export const UPCAST_STEP_SCHEMA = {
+  type: 'object',
+  discriminator: { propertyName: 'op' },
+  oneOf: [
+    RENAME_STEP,
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'field', 'value'],
+      properties: {
+        op: { type: 'string', enum: ['set_default'] },
+        field: { ...FIELD, example: 'scantype' },
+        value: { description: 'The value a record without the field gets (any JSON value).', example: 'NONE' },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'field'],
+      properties: { op: { type: 'string', enum: ['drop'] }, field: FIELD },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'field', 'values'],
+      properties: {
+        op: { type: 'string', enum: ['map_values'] },
+        field: FIELD,
+        values: {
+          type: 'object',
+          minProperties: 1,
+          errorMessage: 'must be a non-empty object of old value → new value',
+          description: 'Previous value → value in this version (string values).',
+          example: { DONE: 'COMPLETED' },
+        },
+      },
+    },
+  ],
+} as const satisfies JsonSchema;
 
-function parseStep(raw: unknown, at: string, errors: PointerError[]): UpcastStep | null {
-  if (!isObject(raw)) {
-    errors.push({ pointer: at, message: 'must be an object' });
-    return null;
-  }
-  const op = raw.op as UpcastOp;
-  if (!UPCAST_OPS.includes(op)) {
-    errors.push({ pointer: `${at}/op`, message: `must be one of ${UPCAST_OPS.join(', ')}` });
-    return null;
-  }
-  const before = errors.length;
-  for (const key of Object.keys(raw)) {
-    if (!STEP_KEYS[op].includes(key))
-      errors.push({ pointer: `${at}/${escapePointer(key)}`, message: 'is not allowed' });
-  }
-  let step: UpcastStep;
-  switch (op) {
-    case 'rename': {
-      const from = fieldName(raw, 'from', at, errors);
-      const to = fieldName(raw, 'to', at, errors);
-      if (from !== '' && from === to) errors.push({ pointer: `${at}/to`, message: 'must differ from "from"' });
-      step = { op, from, to };
-      break;
-    }
-    case 'set_default':
-      if (raw.value === undefined) errors.push({ pointer: `${at}/value`, message: 'is required' });
-      step = { op, field: fieldName(raw, 'field', at, errors), value: raw.value };
-      break;
-    case 'drop':
-      step = { op, field: fieldName(raw, 'field', at, errors) };
-      break;
-    case 'map_values':
-      if (!isObject(raw.values) || Object.keys(raw.values).length === 0) {
-        errors.push({ pointer: `${at}/values`, message: 'must be a non-empty object of old value → new value' });
-      }
-      step = { op, field: fieldName(raw, 'field', at, errors), values: isObject(raw.values) ? raw.values : {} };
-      break;
-  }
-  return errors.length === before ? step : null;
-}
+const JSON_SCHEMA_FIELD = {
+  type: 'object',
+  errorMessage: 'must be a JSON Schema object',
+  description: "A JSON Schema (draft-07) for the domain's record data; compiled with ajv, unknown keywords refused.",
+  example: {
+    type: 'object',
+    required: ['jobdesc', 'jobstatus'],
+    properties: {
+      jobdesc: { type: 'string', minLength: 3, maxLength: 200 },
+      jobstatus: { type: 'string', enum: ['ASSIGNED', 'INPROGRESS', 'COMPLETED', 'PARTIALLYCOMPLETED', 'STANDBY'] },
+    },
+  },
+} as const satisfies JsonSchema;
+
+const UPCAST_FIELD = {
+  type: 'array',
+  maxItems: MAX_STEPS,
+  items: UPCAST_STEP_SCHEMA,
+  errorMessage: `must be an array of at most ${MAX_STEPS} steps`,
+  description: 'Steps from the previous version, applied in order; none for version 1.',
+  example: [
+    { op: 'rename', from: 'status', to: 'jobstatus' },
+    { op: 'set_default', field: 'scantype', value: 'NONE' },
+  ],
+} as const satisfies JsonSchema;
+
+/**
+ * The body of `PUT /api/v1/schemas/{domain}` (and the file of `schema:set`): its one source. The check with exact
+ * JSON pointers, the TypeScript type and the OpenAPI body all come from this object.
+ */
+export const PUT_SCHEMA_REQUEST_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'json_schema'],
+  properties: {
+    version: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_VERSION,
+      errorMessage: `must be a whole number from 1 to ${MAX_VERSION}`,
+      description: 'The current version + 1 (1 for the first).',
+      example: 2,
+    },
+    json_schema: JSON_SCHEMA_FIELD,
+    upcast: UPCAST_FIELD,
+  },
+} as const satisfies JsonSchema;
+
+/** The body, checked; `upcast` defaults to no steps. */
+export type PutSchemaRequest = Required<FromSchema<typeof PUT_SCHEMA_REQUEST_SCHEMA>>;
+
+/** What the schema cannot say: one field against another, and the size of the schema's JSON. */
+const REFINEMENTS = new Map<JsonSchema, Refinement>([
+  [
+    RENAME_STEP,
+    (step: Record<string, unknown>) =>
+      checkJson(FIELD, step.from).length === 0 && step.from === step.to
+        ? { pointer: '/to', message: 'must differ from "from"' }
+        : null,
+  ],
+  [
+    JSON_SCHEMA_FIELD,
+    (schema: Record<string, unknown>) =>
+      JSON.stringify(schema).length > MAX_SCHEMA_BYTES
+        ? { pointer: '', message: `must be at most ${MAX_SCHEMA_BYTES} bytes of JSON` }
+        : null,
+  ],
+  [
+    UPCAST_FIELD,
+    (steps: unknown[], body) =>
+      (body as { version?: unknown }).version === 1 && steps.length > 0
+        ? { pointer: '', message: 'must be empty for version 1 (there is no previous version)' }
+        : null,
+  ],
+]);
 
 /** Checks the shape of the request; every failure names its JSON pointer. */
 export function parsePutSchemaRequest(body: unknown): { value: PutSchemaRequest } | { errors: PointerError[] } {
-  if (!isObject(body)) return { errors: [{ pointer: '', message: 'must be an object' }] };
-  const errors: PointerError[] = [];
-  for (const key of Object.keys(body)) {
-    if (!['version', 'json_schema', 'upcast'].includes(key)) {
-      errors.push({ pointer: `/${escapePointer(key)}`, message: 'is not allowed' });
-    }
-  }
-  const { version, json_schema: jsonSchema, upcast = [] } = body;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > MAX_VERSION) {
-    errors.push({ pointer: '/version', message: `must be a whole number from 1 to ${MAX_VERSION}` });
-  }
-  if (!isObject(jsonSchema)) {
-    errors.push({ pointer: '/json_schema', message: 'must be a JSON Schema object' });
-  } else if (JSON.stringify(jsonSchema).length > MAX_SCHEMA_BYTES) {
-    errors.push({ pointer: '/json_schema', message: `must be at most ${MAX_SCHEMA_BYTES} bytes of JSON` });
-  }
-  const steps: UpcastStep[] = [];
-  if (!Array.isArray(upcast) || upcast.length > MAX_STEPS) {
-    errors.push({ pointer: '/upcast', message: `must be an array of at most ${MAX_STEPS} steps` });
-  } else {
-    upcast.forEach((raw: unknown, index) => {
-      const step = parseStep(raw, `/upcast/${index}`, errors);
-      if (step) steps.push(step);
-    });
-    if (version === 1 && upcast.length > 0) {
-      errors.push({ pointer: '/upcast', message: 'must be empty for version 1 (there is no previous version)' });
-    }
-  }
+  const errors = checkJson(PUT_SCHEMA_REQUEST_SCHEMA, body, REFINEMENTS);
   if (errors.length > 0) return { errors };
-  return { value: { version: version as number, json_schema: jsonSchema as Record<string, unknown>, upcast: steps } };
+  const request = body as FromSchema<typeof PUT_SCHEMA_REQUEST_SCHEMA>;
+  return { value: { ...request, upcast: request.upcast ?? [] } };
 }
 
 /**

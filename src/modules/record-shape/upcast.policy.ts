@@ -11,11 +11,7 @@ export type UpcastStep =
 export const UPCAST_OPS = ['rename', 'set_default', 'drop', 'map_values'] as const;
 export type UpcastOp = (typeof UPCAST_OPS)[number];
 
-/** A failure at a JSON pointer (RFC 6901) into the request or the record. */
-export interface PointerError {
-  pointer: string;
-  message: string;
-}
+export { escapePointer, type PointerError } from '../../common/json-schema';
 
 /** What the upcaster needs of one stored version. */
 export interface VersionShape {
@@ -33,10 +29,6 @@ export interface LossyStep {
   op: UpcastOp;
   field: string;
   reason: string;
-}
-
-export function escapePointer(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** The top-level properties a JSON schema names, or null when it names none. */

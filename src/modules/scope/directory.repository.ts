@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { lockFeed, NEXT_CHANGE_SEQ } from '../../database/feed-lock';
 import { Queryable, sql, sqlOne } from '../../database/sql';
 import type { Membership } from './scope.policy';
 
@@ -42,8 +43,8 @@ export class DirectoryRepository {
    * pull can never pass it before the grant is visible.
    */
   async takeGrantSeq(db: Queryable, tenantId: string): Promise<string> {
-    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
-    const row = await sqlOne<{ seq: string }>(db, `SELECT nextval('sync_change_seq')::text AS seq`);
+    await lockFeed(db, tenantId);
+    const row = await sqlOne<{ seq: string }>(db, `SELECT ${NEXT_CHANGE_SEQ}::text AS seq`);
     return row!.seq;
   }
 

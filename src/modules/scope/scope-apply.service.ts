@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { advisoryKey } from '../../database/advisory-lock';
 import type { Domain } from '../../common/domain';
 import { Queryable, sqlOne } from '../../database/sql';
-import { RecordLookupRepository, RecordPageRow } from './record-lookup.repository';
+import { RecordPageRow, SyncRecordStore } from '../sync/sync-record-store.service';
 import { KeyChangeRow, ScopeIndexRepository } from './scope-index.repository';
 import { refKey, ScopeIndexService } from './scope-index.service';
 import { keyChanges } from './scope.policy';
@@ -54,7 +54,7 @@ export class ScopeApplyService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly rules: SyncRulesRepository,
-    private readonly records: RecordLookupRepository,
+    private readonly records: SyncRecordStore,
     private readonly index: ScopeIndexRepository,
     private readonly scopes: ScopeIndexService,
   ) {}
@@ -174,7 +174,11 @@ export class ScopeApplyService {
     let records = await this.records.page(db, tenantId, after, limit);
     if (lock) {
       // Read again under the records' locks: a write between the two reads has committed its keys by then.
-      await this.records.lock(db, tenantId, records);
+      await this.records.lock(
+        db,
+        tenantId,
+        records.map((record) => ({ domain: record.domain, mobileId: record.mobile_id })),
+      );
       records = await this.records.page(db, tenantId, after, limit);
     }
     const refs = records.map((r) => ({ domain: r.domain as Domain, mobileId: r.mobile_id }));

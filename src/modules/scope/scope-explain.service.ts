@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { Domain } from '../../common/domain';
 import { AppException } from '../../common/errors/app-exception';
 import { DirectoryService } from './directory.service';
-import { RecordLookupRepository } from './record-lookup.repository';
+import { SyncRecordStore } from '../sync/sync-record-store.service';
 import { refKey, ScopeIndexService } from './scope-index.service';
 import { explainAccess } from './scope.policy';
 import { SyncRulesService } from './sync-rules.service';
@@ -35,12 +35,12 @@ export class ScopeExplainService {
     private readonly directory: DirectoryService,
     private readonly rules: SyncRulesService,
     private readonly scopes: ScopeIndexService,
-    private readonly records: RecordLookupRepository,
+    private readonly records: SyncRecordStore,
   ) {}
 
   async explain(tenantId: string, query: ExplainQuery): Promise<Explanation> {
     const mobileId = query.mobile_id.toLowerCase();
-    const record = await this.records.find(this.db, tenantId, query.domain, mobileId);
+    const record = await this.records.findOne(this.db, tenantId, query.domain, mobileId);
     if (!record) throw AppException.notFound(`${query.domain} record ${mobileId}`);
     const [user, state, stored] = await Promise.all([
       this.directory.scopeOf(this.db, tenantId, query.user_id),

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { lockFeed, NEXT_CHANGE_SEQ } from '../../database/feed-lock';
 import { Queryable, sql } from '../../database/sql';
 import type { ChangeReason } from './scope.policy';
 
@@ -36,6 +37,15 @@ export interface FeedRecordRow {
 export interface ScopedRecordRow {
   domain: string;
   mobile_id: string;
+}
+
+/**
+ * SQL true when the record row `record` (a relation with tenant_id, domain, mobile_id) holds one of the keys in the
+ * text[] parameter `keys`, or when `keys` is NULL (no scope applies): a probe of pk_record_scope per key.
+ */
+export function holdsAnyKeySql(record: string, keys: string): string {
+  return `(${keys}::text[] IS NULL OR EXISTS (SELECT 1 FROM record_scope s WHERE s.tenant_id = ${record}.tenant_id
+     AND s.domain = ${record}.domain AND s.mobile_id = ${record}.mobile_id AND s.scope_key = ANY(${keys}::text[])))`;
 }
 
 /** record_scope and scope_change, always written together: the keys a record holds now and each key's log. */
@@ -123,10 +133,10 @@ export class ScopeIndexRepository {
   /** `count` fresh change_seqs under the tenant's feed lock (held until commit), so the log stays in commit order. */
   async takeSeqs(db: Queryable, tenantId: string, count: number): Promise<string[]> {
     if (count === 0) return [];
-    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    await lockFeed(db, tenantId);
     const rows = await sql<{ seq: string }>(
       db,
-      `SELECT nextval('sync_change_seq')::text AS seq FROM generate_series(1, $1::int)`,
+      `SELECT ${NEXT_CHANGE_SEQ}::text AS seq FROM generate_series(1, $1::int)`,
       [count],
     );
     return rows.map((row) => row.seq);
@@ -168,7 +178,7 @@ export class ScopeIndexRepository {
     keptKeys: string[],
   ): Promise<number> {
     if (lostKeys.length === 0) return 0;
-    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    await lockFeed(db, tenantId);
     const rows = await sql<{ n: string }>(
       db,
       `WITH lost AS (
@@ -180,7 +190,7 @@ export class ScopeIndexRepository {
          ORDER BY s.domain, s.mobile_id),
        logged AS (
          INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
-         SELECT $1, $2, nextval('sync_change_seq'), lost.domain, lost.mobile_id, 'remove', 'access_revoked' FROM lost
+         SELECT $1, $2, ${NEXT_CHANGE_SEQ}, lost.domain, lost.mobile_id, 'remove', 'access_revoked' FROM lost
          RETURNING 1)
        SELECT count(*)::text AS n FROM logged`,
       [tenantId, notifyKey, lostKeys, keptKeys],

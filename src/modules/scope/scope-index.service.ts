@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Domain } from '../../common/domain';
 import type { Queryable } from '../../database/sql';
 import { DirectoryRepository } from './directory.repository';
-import { KeyChangeRow, ScopeIndexRepository } from './scope-index.repository';
+import { holdsAnyKeySql, KeyChangeRow, ScopeIndexRepository } from './scope-index.repository';
 import {
   keyChanges,
   lostKeys,
@@ -86,6 +86,14 @@ export class ScopeIndexService {
     private readonly index: ScopeIndexRepository,
     private readonly directory: DirectoryRepository,
   ) {}
+
+  /**
+   * For another module's statement over records: SQL true when the row `record` holds one of the text[] parameter
+   * `keys` (NULL: no scope). record_scope stays this module's table; the caller joins through this fragment.
+   */
+  holdsAnyKeySql(record: string, keys: string): string {
+    return holdsAnyKeySql(record, keys);
+  }
 
   /** The keys and creator stored for these records (pre-image of write checks, base of the diff); one statement. */
   async storedScopes(

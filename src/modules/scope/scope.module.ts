@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
+import { SyncRecordStoreModule } from '../sync/sync-record-store.module';
 import { DirectoryController } from './directory.controller';
 import { DirectoryRepository } from './directory.repository';
 import { DirectoryService } from './directory.service';
-import { RecordLookupRepository } from './record-lookup.repository';
 import { ScopeApplyService } from './scope-apply.service';
 import { ScopeExplainService } from './scope-explain.service';
 import { ScopeScheduler } from './scope.scheduler';
@@ -15,12 +15,12 @@ import { SyncRulesService } from './sync-rules.service';
 
 /** Per-user sync scopes: the directory, the rules, the scope keys of records and their log. */
 @Module({
+  imports: [SyncRecordStoreModule],
   controllers: [DirectoryController, SyncRulesController],
   providers: [
     DirectoryRepository,
     SyncRulesRepository,
     ScopeIndexRepository,
-    RecordLookupRepository,
     ScopeIndexService,
     DirectoryService,
     SyncRulesService,

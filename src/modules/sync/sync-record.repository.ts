@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { lockFeed, NEXT_CHANGE_SEQ } from '../../database/feed-lock';
 import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql } from '../../database/sql';
 import { announceChange } from '../live/change-signal';
@@ -146,12 +147,12 @@ export class SyncRecordRepository {
       const current = latest.get(key);
       if (!current || current.version < write.version) latest.set(key, write);
     }
-    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    await lockFeed(db, tenantId);
     const written = await sql<WrittenRecord>(
       db,
       `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, deleted, change_seq, client_updated_at,
                                 updated_at, updated_by_user, updated_by_device)
-       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, nextval('sync_change_seq'), w.client_updated_at,
+       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, ${NEXT_CHANGE_SEQ}, w.client_updated_at,
               now(), w.user_id, w.device_id
        FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
               AS (domain text, mobile_id uuid, version int, data jsonb, deleted bool, client_updated_at timestamptz,

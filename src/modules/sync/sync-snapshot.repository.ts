@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { lockFeed } from '../../database/feed-lock';
 import { Queryable, sql, sqlOne } from '../../database/sql';
 import type { RecordRow } from './sync-record.repository';
 
@@ -31,11 +32,9 @@ export interface SnapshotFilter {
   domains: string[] | null;
   /** A sync user's scope keys: only records holding one of them (null: the whole tenant, for admins). */
   keys: string[] | null;
+  /** The scope module's test of a record row against the keys parameter (ScopeIndexService.holdsAnyKeySql). */
+  holdsAnyKey: (record: string, keys: string) => string;
 }
-
-const IN_SCOPE = (param: string): string =>
-  `(${param}::text[] IS NULL OR EXISTS (SELECT 1 FROM record_scope s WHERE s.tenant_id = sync_record.tenant_id
-     AND s.domain = sync_record.domain AND s.mobile_id = sync_record.mobile_id AND s.scope_key = ANY(${param}::text[])))`;
 
 /** Reads of sync_record for replacement and first syncs: the current records as of one feed position. */
 @Injectable()
@@ -46,7 +45,7 @@ export class SyncSnapshotRepository {
    * highest is committed: no row at or below the answer can still appear.
    */
   async position(db: Queryable, tenantId: string): Promise<string> {
-    await sql(db, `SELECT pg_advisory_xact_lock(hashtextextended('feed:' || $1, 0))`, [tenantId]);
+    await lockFeed(db, tenantId);
     const row = await sqlOne<{ seq: string }>(
       db,
       `SELECT coalesce(max(change_seq), 0)::text AS seq FROM sync_record WHERE tenant_id = $1`,
@@ -60,7 +59,7 @@ export class SyncSnapshotRepository {
       db,
       `SELECT count(*)::int AS n FROM sync_record
        WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2 AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
-         AND ${IN_SCOPE('$4')}`,
+         AND ${filter.holdsAnyKey('sync_record', '$4')}`,
       [tenantId, upTo, filter.domains, filter.keys],
     );
     return row?.n ?? 0;
@@ -87,7 +86,7 @@ export class SyncSnapshotRepository {
        WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2
          AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
          AND (${SNAPSHOT_RANK_SQL}, change_seq) < ($4::int, $5::bigint)
-         AND ${IN_SCOPE('$7')}
+         AND ${filter.holdsAnyKey('sync_record', '$7')}
        ORDER BY ${SNAPSHOT_RANK_SQL} DESC, change_seq DESC
        LIMIT $6`,
       [tenantId, upTo, filter.domains, after?.rank ?? 2, after?.changeSeq ?? '0', limit, filter.keys],

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isAdmin, Principal, requireSyncUser } from '../../common/auth/principal';
 import { DirectoryService } from '../scope/directory.service';
+import { ScopeIndexService } from '../scope/scope-index.service';
 import { CursorCodec } from '../../common/pagination/cursor';
 import { ChangeDto } from './dto/sync.dto';
 import { SnapshotPageDto, SnapshotQueryDto } from './dto/sync-snapshot.dto';
@@ -31,6 +32,7 @@ export class SyncSnapshotService {
     private readonly snapshots: SyncSnapshotRepository,
     private readonly positions: SyncPositionService,
     private readonly directory: DirectoryService,
+    private readonly scopes: ScopeIndexService,
   ) {}
 
   async page(principal: Principal, query: SnapshotQueryDto): Promise<SnapshotPageDto> {
@@ -40,7 +42,11 @@ export class SyncSnapshotService {
       isAdmin(principal) || principal.userId === null
         ? null
         : (await this.directory.scopeOf(this.db, principal.tenantId, principal.userId)).keys;
-    const filter: SnapshotFilter = { domains: query.domains ? [...new Set(query.domains.split(','))] : null, keys };
+    const filter: SnapshotFilter = {
+      domains: query.domains ? [...new Set(query.domains.split(','))] : null,
+      keys,
+      holdsAnyKey: (record, keysParam) => this.scopes.holdsAnyKeySql(record, keysParam),
+    };
     const state = query.cursor ? decodeSnapshotCursor(query.cursor) : await this.start(principal, filter);
     const rows = await this.snapshots.page(this.db, principal.tenantId, state.upTo, state.after, filter, limit + 1);
     const page = rows.slice(0, limit);

@@ -7,7 +7,7 @@ import { SyncLiveService } from './sync-live.service';
 import { SyncPositionService } from './sync-position.service';
 import { SyncPurgeService } from './sync-purge.service';
 import { ScopeModule } from '../scope/scope.module';
-import { SyncRecordRepository } from './sync-record.repository';
+import { SyncRecordStoreModule } from './sync-record-store.module';
 import { SyncRecordsService } from './sync-records.service';
 import { SyncSnapshotController } from './sync-snapshot.controller';
 import { SyncSnapshotRepository } from './sync-snapshot.repository';
@@ -17,10 +17,9 @@ import { SyncController } from './sync.controller';
 import { SyncService } from './sync.service';
 
 @Module({
-  imports: [BandwidthModule, LiveModule, ScopeModule],
+  imports: [BandwidthModule, LiveModule, ScopeModule, SyncRecordStoreModule],
   controllers: [SyncController, SyncStreamController, SyncSnapshotController],
   providers: [
-    SyncRecordRepository,
     SyncRecordsService,
     SyncService,
     SyncLiveService,
@@ -31,6 +30,6 @@ import { SyncService } from './sync.service';
     SyncSnapshotService,
     SyncPurgeService,
   ],
-  exports: [SyncRecordRepository, SyncRecordsService, SyncPurgeService],
+  exports: [SyncRecordStoreModule, SyncRecordsService, SyncPurgeService],
 })
 export class SyncModule {}

@@ -60,6 +60,17 @@ export class TenantRepository {
     return rows[0];
   }
 
+  /** The webhooks of these tenants, in one statement. */
+  async findWebhooks(
+    db: Queryable,
+    ids: string[],
+  ): Promise<Array<Pick<TenantRow, 'id' | 'webhook_url' | 'webhook_secret'>>> {
+    if (ids.length === 0) return [];
+    return sql(db, `SELECT id::text AS id, webhook_url, webhook_secret FROM tenant WHERE id = ANY($1::bigint[])`, [
+      ids,
+    ]);
+  }
+
   async listIds(db: Queryable): Promise<string[]> {
     const rows = await sql<{ id: string }>(db, `SELECT id FROM tenant ORDER BY id`);
     return rows.map((row) => row.id);

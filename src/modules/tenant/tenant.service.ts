@@ -55,6 +55,14 @@ export class TenantService {
     return this.tenants.insert(this.db, name.trim(), timezone, webhookUrl, webhookSecret);
   }
 
+  /** The webhook of each of these tenants that exists, by tenant id; one statement. */
+  async webhooksOf(
+    tenantIds: readonly string[],
+  ): Promise<Map<string, Pick<TenantRow, 'webhook_url' | 'webhook_secret'>>> {
+    const rows = await this.tenants.findWebhooks(this.db, [...new Set(tenantIds)]);
+    return new Map(rows.map((row) => [row.id, { webhook_url: row.webhook_url, webhook_secret: row.webhook_secret }]));
+  }
+
   /** The tenant, or undefined when there is none with this id. */
   findById(tenantId: string): Promise<TenantRow | undefined> {
     return this.tenants.findById(this.db, tenantId);

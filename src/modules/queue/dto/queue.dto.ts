@@ -4,7 +4,7 @@ import { DOMAINS, NETWORK_QUALITIES, PRIORITIES, priorityFromRank } from '../../
 import { UUID_PATTERN } from '../../../common/ids';
 import { AppConfig } from '../../../config/app-config';
 import { ITEM_STATUSES, ItemResult, ItemStatus, PlannedItem } from '../queue.policy';
-import { FromSchema, JsonSchema, toOpenApiSchema } from './json-schema';
+import { FromSchema, JsonSchema, toOpenApiSchema } from '../../../common/json-schema';
 
 /** The push body, validated by ajv (unknown properties rejected) and documented in OpenAPI from this one object. */
 export function pushRequestSchema(maxItems: number) {

@@ -1,70 +1,19 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsBoolean } from 'class-validator';
 import { DOMAINS } from '../../../common/domain';
+import { toOpenApiSchema } from '../../../common/json-schema';
 import type { InvariantState } from '../invariant.service';
 import { INVARIANTS } from '../invariant.policy';
 import type { SchemaVersionRow } from '../record-schema-version.repository';
 import type { DomainSchemaHistory, DomainSchemaSummary } from '../record-schema.service';
-import { UPCAST_OPS } from '../upcast.policy';
+import { PUT_SCHEMA_REQUEST_SCHEMA, UPCAST_STEP_SCHEMA } from '../schema-request.policy';
+import type { UpcastStep } from '../upcast.policy';
 
-const TASK_SCHEMA = {
-  type: 'object',
-  required: ['jobdesc', 'jobstatus'],
-  properties: {
-    jobdesc: { type: 'string', minLength: 3, maxLength: 200 },
-    jobstatus: { type: 'string', enum: ['ASSIGNED', 'INPROGRESS', 'COMPLETED', 'PARTIALLYCOMPLETED', 'STANDBY'] },
-    remarks: { type: 'string' },
-    scantype: { type: 'string', enum: ['NONE', 'QR', 'NFC', 'SKIP', 'ENTERED'] },
-  },
-};
+/** The documented upcast steps: the PUT body's step schema. */
+export const UPCAST_STEPS_OPENAPI_SCHEMA = { type: 'array' as const, items: toOpenApiSchema(UPCAST_STEP_SCHEMA) };
 
-const JSON_VALUE = [
-  { type: 'string' },
-  { type: 'number' },
-  { type: 'boolean' },
-  { type: 'object', additionalProperties: true },
-  { type: 'array', items: {} },
-];
-
-/** One declarative step from the previous version (top-level fields). */
-export class UpcastStepDto {
-  @ApiProperty({ enum: UPCAST_OPS, example: 'rename' })
-  op!: string;
-  /** rename: the field's name in the previous version. */
-  @ApiPropertyOptional({ example: 'status' })
-  from?: string;
-  /** rename: its name in this version. */
-  @ApiPropertyOptional({ example: 'jobstatus' })
-  to?: string;
-  /** set_default, drop, map_values: the field. */
-  @ApiPropertyOptional({ example: 'scantype' })
-  field?: string;
-  /** set_default: the value a record without the field gets (any JSON value). */
-  @ApiPropertyOptional({ oneOf: JSON_VALUE, example: 'NONE' })
-  value?: unknown;
-  /** map_values: previous value → value in this version (string values). */
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { DONE: 'COMPLETED' } })
-  values?: Record<string, unknown>;
-}
-
-/** Validated by PutSchemaBodyPipe (every failure names its JSON pointer); this class documents it. */
-export class PutSchemaDto {
-  /** The current version + 1 (1 for the first). */
-  @ApiProperty({ type: 'integer', minimum: 1, example: 2 })
-  version!: number;
-  /** A JSON Schema (draft-07) for the domain's record data; compiled with ajv, unknown keywords refused. */
-  @ApiProperty({ type: 'object', additionalProperties: true, example: TASK_SCHEMA })
-  json_schema!: Record<string, unknown>;
-  /** Steps from the previous version, applied in order; none for version 1. */
-  @ApiPropertyOptional({
-    type: [UpcastStepDto],
-    example: [
-      { op: 'rename', from: 'status', to: 'jobstatus' },
-      { op: 'set_default', field: 'scantype', value: 'NONE' },
-    ],
-  })
-  upcast?: UpcastStepDto[];
-}
+/** The documented PUT body: the schema parsePutSchemaRequest checks. */
+export const PUT_SCHEMA_REQUEST_OPENAPI_SCHEMA = toOpenApiSchema(PUT_SCHEMA_REQUEST_SCHEMA);
 
 export class SchemaVersionDto {
   @ApiProperty({ enum: DOMAINS })
@@ -72,8 +21,8 @@ export class SchemaVersionDto {
   version!: number;
   @ApiProperty({ type: 'object', additionalProperties: true })
   json_schema!: Record<string, unknown>;
-  @ApiProperty({ type: [UpcastStepDto] })
-  upcast!: UpcastStepDto[];
+  @ApiProperty(UPCAST_STEPS_OPENAPI_SCHEMA)
+  upcast!: UpcastStep[];
   @ApiProperty({ nullable: true, type: 'string' })
   created_by!: string | null;
   created_at!: string;

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable, sql } from '../../database/sql';
-import type { AttendanceCopy } from './attendance-overlap.policy';
 
 export interface PunchWindow {
   people: string;
@@ -8,25 +7,23 @@ export interface PunchWindow {
   to_day: string;
 }
 
-/**
- * Read-only look at sync_record for the attendance invariant. sync_record belongs to the sync module: once its
- * refactor lands this statement moves into SyncRecordRepository (one owner per table).
- */
+/** A stored attendance record, reduced to the fields the overlap invariant compares. */
+export interface StoredPunch {
+  mobile_id: string;
+  data: Record<string, unknown>;
+}
+
+/** The read of sync_record behind the attendance overlap invariant (record-shape). */
 @Injectable()
-export class AttendanceOverlapRepository {
+export class AttendancePunchRepository {
   /**
    * The stored, live attendance rows of the people in `windows` whose punch-in falls on the window's days, except
    * the records in `exclude` (the batch's own): one statement for a whole batch. Dates are compared as text (the
    * first ten characters of punchintime), so a malformed stored value is never cast and never fails the batch.
    */
-  async punchesOf(
-    db: Queryable,
-    tenantId: string,
-    windows: PunchWindow[],
-    exclude: string[],
-  ): Promise<AttendanceCopy[]> {
+  async punchesOf(db: Queryable, tenantId: string, windows: PunchWindow[], exclude: string[]): Promise<StoredPunch[]> {
     if (windows.length === 0) return [];
-    return sql<AttendanceCopy>(
+    return sql<StoredPunch>(
       db,
       `SELECT DISTINCT r.mobile_id,
               jsonb_build_object('people', r.data->'people', 'punchintime', r.data->'punchintime',

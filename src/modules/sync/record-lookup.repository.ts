@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql, sqlOne } from '../../database/sql';
 
 export interface RecordPageRow {
@@ -18,10 +17,7 @@ export interface RecordLookupRow {
   updated_by_user: string | null;
 }
 
-/**
- * Read-only lookups of sync_record for explain, the rules application and the consistency check. The sync module owns sync_record: this moves behind
- * its service when scopes are wired into push and pull.
- */
+/** Reads of sync_record for other modules' background work: scope explain, rules application, consistency check. */
 @Injectable()
 export class RecordLookupRepository {
   async find(db: Queryable, tenantId: string, domain: string, mobileId: string): Promise<RecordLookupRow | undefined> {
@@ -56,22 +52,19 @@ export class RecordLookupRepository {
     return Number(row?.n ?? 0);
   }
 
-  /** Tenants holding records, in id order (the consistency check of every tenant). */
+  /**
+   * Tenants holding records, in id order (the consistency check of every tenant): a skip scan of the primary key,
+   * one index probe per tenant.
+   */
   async tenantsWithRecords(db: Queryable): Promise<string[]> {
     const rows = await sql<{ tenant_id: string }>(
       db,
-      `SELECT t.id::text AS tenant_id FROM tenant t
-       WHERE EXISTS (SELECT 1 FROM sync_record r WHERE r.tenant_id = t.id) ORDER BY t.id`,
+      `WITH RECURSIVE t(id) AS (
+         SELECT min(tenant_id) FROM sync_record
+         UNION ALL
+         SELECT (SELECT min(r.tenant_id) FROM sync_record r WHERE r.tenant_id > t.id) FROM t WHERE t.id IS NOT NULL)
+       SELECT id::text AS tenant_id FROM t WHERE id IS NOT NULL ORDER BY id`,
     );
     return rows.map((row) => row.tenant_id);
-  }
-
-  /** The record lock every writer of these records takes. */
-  async lock(db: Queryable, tenantId: string, records: Array<{ domain: string; mobile_id: string }>): Promise<void> {
-    await lockRecords(
-      db,
-      tenantId,
-      records.map((record) => ({ domain: record.domain, mobileId: record.mobile_id })),
-    );
   }
 }
