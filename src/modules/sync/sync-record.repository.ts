@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql } from '../../database/sql';
-import { announceChange } from '../live/change-signal';
 
 export interface RecordKey {
   domain: string;
@@ -136,7 +135,8 @@ export class SyncRecordRepository {
   /**
    * The last version of each record becomes its current copy with a new change_seq. The tenant's feed lock is held
    * from here to commit, so change_seq order is commit order and a reader of the feed can never see a higher
-   * sequence before a lower one commits. Call as the last statement of the transaction: the lock is held until then.
+   * sequence before a lower one commits. Call as the last write of the transaction: the lock is held until then.
+   * Live readers learn of the change from the scope-key write that follows (ScopeIndexService.writeRecordKeys).
    */
   async writeCurrent(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
     if (writes.length === 0) return [];
@@ -166,9 +166,6 @@ export class SyncRecordRepository {
        RETURNING domain, mobile_id, version, change_seq`,
       [tenantId, JSON.stringify([...latest.values()].map(toRow))],
     );
-    // Delivered to every replica's listeners when this transaction commits (in change order, like the feed).
-    const changeSeq = written.reduce((max, row) => (BigInt(row.change_seq) > BigInt(max) ? row.change_seq : max), '0');
-    await announceChange(db, { tenantId, changeSeq });
     return written;
   }
 

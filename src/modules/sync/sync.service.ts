@@ -58,6 +58,19 @@ function decodeCursor(cursor: string | null | undefined): FeedPosition {
 
 type Entry = RecordRow | RemovalDto;
 
+/** A pull page and the scope keys it was read through: null for the tenant feed (an admin reads every change). */
+export interface FeedRead {
+  page: PullResponseDto;
+  keys: string[] | null;
+}
+
+interface EntryPage {
+  entries: Entry[];
+  position: FeedPosition;
+  hasMore: boolean;
+  keys: string[] | null;
+}
+
 function isRemoval(entry: Entry): entry is RemovalDto {
   return 'removed' in entry;
 }
@@ -78,6 +91,11 @@ export class SyncService {
    * the logs of its scope keys (and back-fills of keys granted since its cursor) for a sync user.
    */
   async pull(principal: Principal, request: PullBodyDto, meter: SyncMeter): Promise<PullResponseDto> {
+    return (await this.read(principal, request, meter)).page;
+  }
+
+  /** A pull that also says which scope keys the caller reads through, so a live reader wakes only for those. */
+  async read(principal: Principal, request: PullBodyDto, meter: SyncMeter): Promise<FeedRead> {
     requireSyncUser(principal);
     const from = decodeCursor(request.cursor);
     const known = request.delta ? knownVersions(request.known_versions) : new Map<string, number>();
@@ -98,12 +116,15 @@ export class SyncService {
         : records.map((row) => ChangeDto.from(row));
     const byRecord = new Map(changes.map((change) => [recordKey(change.domain, change.mobile_id), change]));
     return {
-      changes: page.entries.map((entry) =>
-        isRemoval(entry) ? entry : byRecord.get(recordKey(entry.domain, entry.mobile_id))!,
-      ),
-      // An empty page still answers a cursor (where it stood), so a client can always send the last one back.
-      next_cursor: encodePosition(page.position),
-      has_more: page.hasMore,
+      page: {
+        changes: page.entries.map((entry) =>
+          isRemoval(entry) ? entry : byRecord.get(recordKey(entry.domain, entry.mobile_id))!,
+        ),
+        // An empty page still answers a cursor (where it stood), so a client can always send the last one back.
+        next_cursor: encodePosition(page.position),
+        has_more: page.hasMore,
+      },
+      keys: page.keys,
     };
   }
 
@@ -112,7 +133,7 @@ export class SyncService {
     from: FeedPosition,
     domains: string[] | null,
     limit: number,
-  ): Promise<{ entries: Entry[]; position: FeedPosition; hasMore: boolean }> {
+  ): Promise<EntryPage> {
     const { rows, fetched } = await this.records.changesAfter(
       this.db,
       tenantId,
@@ -123,7 +144,7 @@ export class SyncService {
     );
     const entries = rows.slice(0, limit);
     const seq = entries.length > 0 ? entries[entries.length - 1].change_seq : from.seq;
-    return { entries, position: { seq, known: seq, backfill: null }, hasMore: fetched > entries.length };
+    return { entries, position: { seq, known: seq, backfill: null }, hasMore: fetched > entries.length, keys: null };
   }
 
   /**
@@ -137,7 +158,7 @@ export class SyncService {
     from: FeedPosition,
     domains: string[] | null,
     limit: number,
-  ): Promise<{ entries: Entry[]; position: FeedPosition; hasMore: boolean }> {
+  ): Promise<EntryPage> {
     const page = await this.feed.page(this.db, tenantId, userId, from, domains, limit);
     const wanted = page.kind === 'backfill' ? page.records : page.records.filter((row) => row.reachable);
     const current = new Map(
@@ -161,7 +182,7 @@ export class SyncService {
         sent.add(recordKey(row.domain, row.mobile_id));
         entries.push(record);
       }
-      return { entries, position: page.position, hasMore: page.hasMore };
+      return { entries, position: page.position, hasMore: page.hasMore, keys: page.keys };
     }
     for (const row of page.records) {
       const record = row.reachable ? current.get(recordKey(row.domain, row.mobile_id)) : undefined;
@@ -170,7 +191,7 @@ export class SyncService {
       if (record) entries.push(record);
       else if (!row.reachable && row.remove_reason !== null) entries.push(RemovalDto.of(row, row.remove_reason));
     }
-    return { entries, position: page.position, hasMore: page.hasMore };
+    return { entries, position: page.position, hasMore: page.hasMore, keys: page.keys };
   }
 
   /**
