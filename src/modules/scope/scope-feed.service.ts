@@ -20,7 +20,10 @@ export interface FeedPosition {
   backfill: BackfillPosition | null;
 }
 
-type BackfillPage = { kind: 'backfill'; records: ScopedRecordRow[]; position: FeedPosition; hasMore: boolean };
+/** A back-filled record and the granted key it came under. */
+export type BackfillRecord = ScopedRecordRow & { key: string };
+
+type BackfillPage = { kind: 'backfill'; records: BackfillRecord[]; position: FeedPosition; hasMore: boolean };
 
 /** A page, with the keys it was read through (a live reader wakes for changes of those keys). */
 export type FeedPage = { keys: string[] } & (
@@ -91,7 +94,7 @@ export class ScopeFeedService {
       .filter(([key, seq]) => BigInt(seq) > floor && BigInt(seq) <= target && key >= from.backfill.key)
       .map(([key]) => key)
       .sort();
-    const records: ScopedRecordRow[] = [];
+    const records: BackfillRecord[] = [];
     let last: BackfillPosition | null = null;
     for (const key of keys) {
       const after = key === from.backfill.key ? from.backfill.after : null;
@@ -100,7 +103,7 @@ export class ScopeFeedService {
         if (records.length === limit) {
           return { kind: 'backfill', records, position: { ...from, backfill: last }, hasMore: true };
         }
-        records.push(row);
+        records.push({ ...row, key });
         last = { target: from.backfill.target, key, after: row };
       }
     }

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { isAdmin, Principal, requireSyncUser } from '../../common/auth/principal';
 import { DirectoryService } from '../scope/directory.service';
 import { CursorCodec } from '../../common/pagination/cursor';
+import { AppConfig } from '../../config/app-config';
 import { ChangeDto } from './dto/sync.dto';
 import { SnapshotPageDto, SnapshotQueryDto } from './dto/sync-snapshot.dto';
 import { SyncPositionService } from './sync-position.service';
@@ -31,6 +32,7 @@ export class SyncSnapshotService {
     private readonly snapshots: SyncSnapshotRepository,
     private readonly positions: SyncPositionService,
     private readonly directory: DirectoryService,
+    private readonly config: AppConfig,
   ) {}
 
   async page(principal: Principal, query: SnapshotQueryDto): Promise<SnapshotPageDto> {
@@ -42,9 +44,17 @@ export class SyncSnapshotService {
         : (await this.directory.scopeOf(this.db, principal.tenantId, principal.userId)).keys;
     const filter: SnapshotFilter = { domains: query.domains ? [...new Set(query.domains.split(','))] : null, keys };
     const state = query.cursor ? decodeSnapshotCursor(query.cursor) : await this.start(principal, filter);
-    const rows = await this.snapshots.page(this.db, principal.tenantId, state.upTo, state.after, filter, limit + 1);
+    const { rows, fetched } = await this.snapshots.page(
+      this.db,
+      principal.tenantId,
+      state.upTo,
+      state.after,
+      filter,
+      limit + 1,
+      this.config.get('PULL_MAX_BYTES'),
+    );
     const page = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
+    const hasMore = fetched > page.length;
     const last = page[page.length - 1];
     return {
       changes: page.map((row) => ChangeDto.from(row)),
