@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { Client } from 'pg';
-import { openStream, SseClient, SseEvent } from '../../test/helpers/sse-client';
+import { openStream, SseClient } from '../../test/helpers/sse-client';
 import { deviceClient } from '../lib/seed';
 import { rssOf } from '../lib/rss';
 import { nowMs, percentile, round } from '../lib/stats';
