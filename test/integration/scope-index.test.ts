@@ -125,7 +125,22 @@ describe('scope index (record_scope and scope_change)', () => {
     expect((await log(id)).filter((row) => row.kind === 'remove')).toEqual([]);
   });
 
-  it('writes a batch of 500 records in one statement when the caller passes the stored keys', async () => {
+  it('announces a commit touching more keys than a NOTIFY payload holds tenant-wide instead of failing', async () => {
+    const versions: WrittenVersion[] = [];
+    await t.db.transaction(async (tx) => {
+      for (let i = 0; i < 300; i++) {
+        const user = `technician-with-a-rather-long-directory-name-${i}`;
+        versions.push(await writeRecord(tx, 'task', randomUUID(), 1, { people: user, bu: 58 }, user));
+      }
+      // 300 distinct user keys are about 15 KB of payload: past PostgreSQL's 8000 bytes.
+      await scopes.writeRecordKeys(tx, tenantId, DEFAULT_RULES, versions);
+    });
+    expect(await storedKeys('task', versions[299].mobileId)).toContain(
+      'u:technician-with-a-rather-long-directory-name-299',
+    );
+  });
+
+  it('writes a batch of 500 records in one statement (plus the announcement) when the caller passes the stored keys', async () => {
     const ids = [...Array(500)].map(() => randomUUID());
     await t.db.transaction(async (tx) => {
       const versions: WrittenVersion[] = [];
@@ -138,7 +153,8 @@ describe('scope index (record_scope and scope_change)', () => {
       try {
         const summary = await scopes.writeRecordKeys(tx, tenantId, DEFAULT_RULES, versions, stored);
         expect(summary).toEqual({ records: 500, inserted: 1500, deleted: 0, logged: 1500 });
-        expect(counter.count()).toBe(1);
+        // The key write, then the wake-up for live readers (pg_notify, delivered at commit).
+        expect(counter.count()).toBe(2);
       } finally {
         counter.stop();
       }

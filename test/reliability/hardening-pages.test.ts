@@ -108,4 +108,93 @@ describe('hardening (issue 14): pages cut by bytes', () => {
     expect(seen.size).toBe(60);
     expect(pages).toBeGreaterThan(1);
   });
+
+  describe('a sync user (issue 13): the scoped pull, its back-fill and the snapshot', () => {
+    const SCOPED = 40;
+    let scoped: TestTenant;
+    let techKey: string;
+
+    /** Records of ~262 KB holding one scope key, made by the database, with their log entries. */
+    async function seedUnder(scopeKey: string, count: number): Promise<void> {
+      await t.db.query(
+        `WITH made AS (
+           INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, change_seq)
+           SELECT $1, 'task', gen_random_uuid(), 1, jsonb_build_object('blob', repeat('z', $2::int), 'n', i),
+                  nextval('sync_change_seq')
+           FROM generate_series(1, $3::int) AS i
+           RETURNING domain, mobile_id, change_seq),
+         keyed AS (
+           INSERT INTO record_scope (tenant_id, domain, mobile_id, scope_key)
+           SELECT $1, domain, mobile_id, $4 FROM made)
+         INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
+         SELECT $1, $4, change_seq, domain, mobile_id, 'add', 'edit' FROM made`,
+        [scoped.id, RECORD_CHARS, count, scopeKey],
+      );
+    }
+
+    /** Every page from `cursor` on, checking each against the byte bound; the records seen once each. */
+    async function walk(path: (cursor: string | undefined) => string, cursor?: string) {
+      const seen = new Set<string>();
+      let pages = 0;
+      for (;;) {
+        const page = await call(t, 'GET', path(cursor), { key: techKey, device: 'dev-scoped' });
+        expect(page.status).toBe(200);
+        pages++;
+        const bytes = page.body.changes.reduce(
+          (sum: number, change: { data: unknown }) => sum + Buffer.byteLength(JSON.stringify(change.data)),
+          0,
+        );
+        expect(bytes).toBeLessThanOrEqual(MAX_BYTES);
+        for (const change of page.body.changes) {
+          expect(seen.has(change.mobile_id)).toBe(false);
+          seen.add(change.mobile_id);
+        }
+        cursor = page.body.next_cursor;
+        if (!page.body.has_more) return { seen, pages, cursor: cursor! };
+        expect(pages).toBeLessThan(SCOPED * 2);
+      }
+    }
+
+    beforeAll(async () => {
+      scoped = await t.createTenant();
+      techKey = await scoped.syncKeyFor('tech-big');
+      await seedUnder('g:group:big:member', SCOPED);
+      await seedUnder('u:tech-big', SCOPED);
+    });
+
+    let feedCursor: string;
+
+    it(`pulls ${SCOPED} in-scope records of ~262 KB in pages of at most PULL_MAX_BYTES`, async () => {
+      const { seen, pages, cursor } = await walk(
+        (c) => `/api/v1/sync/pull?limit=1000${c ? `&cursor=${encodeURIComponent(c)}` : ''}`,
+      );
+      process.stdout.write(`[issue 13] scoped pull limit=1000 over ${SCOPED} × 262 KB: ${pages} pages\n`);
+      expect(seen.size).toBe(SCOPED);
+      expect(pages).toBeGreaterThan(2);
+      feedCursor = cursor;
+    });
+
+    it('back-fills a granted key in pages of at most PULL_MAX_BYTES', async () => {
+      const put = await call(t, 'PUT', '/api/v1/users/tech-big', {
+        key: scoped.adminKey,
+        body: { memberships: [{ group: 'group:big', role: 'member' }] },
+      });
+      expect(put.status).toBe(200);
+      const { seen, pages } = await walk(
+        (c) => `/api/v1/sync/pull?limit=1000&cursor=${encodeURIComponent(c!)}`,
+        feedCursor,
+      );
+      process.stdout.write(`[issue 13] back-fill limit=1000 over ${SCOPED} × 262 KB: ${pages} pages\n`);
+      expect(seen.size).toBe(SCOPED);
+    });
+
+    it('cuts snapshot pages at PULL_MAX_BYTES too', async () => {
+      const { seen, pages } = await walk(
+        (c) => `/api/v1/sync/snapshot?limit=1000${c ? `&cursor=${encodeURIComponent(c)}` : ''}`,
+      );
+      process.stdout.write(`[issue 13] snapshot limit=1000 over ${2 * SCOPED} × 262 KB: ${pages} pages\n`);
+      expect(seen.size).toBe(2 * SCOPED);
+      expect(pages).toBeGreaterThan(4);
+    });
+  });
 });

@@ -3,9 +3,13 @@ import { Queryable, sql } from '../../database/sql';
 /** The PostgreSQL channel every replica listens on. */
 export const CHANGES_CHANNEL = 'fieldsync_changes';
 
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; a signal stays below with room to spare. */
+export const MAX_SIGNAL_BYTES = 7900;
+
 /**
- * What a commit announces: the tenant and the highest change_seq it wrote, never record data. `keys` (scope keys
- * of the changed records) is optional so the per-user scopes can narrow wake-ups without a new format.
+ * What a commit announces: the tenant, the highest change_seq it wrote and the scope keys whose logs it appended to
+ * (added, kept or removed), never record data. Without `keys` the signal concerns the whole tenant: a commit that
+ * wrote no keys (the tenant feed only), or one whose keys would not fit in a payload.
  */
 export interface ChangeSignal {
   tenantId: string;
@@ -13,8 +17,12 @@ export interface ChangeSignal {
   keys?: string[];
 }
 
+/** The payload: `{t, s, k}` with the keys sorted and once each; `k` dropped (tenant-wide) when it would not fit. */
 export function encodeSignal(signal: ChangeSignal): string {
-  return JSON.stringify({ t: signal.tenantId, s: signal.changeSeq, ...(signal.keys ? { k: signal.keys } : {}) });
+  const base = { t: signal.tenantId, s: signal.changeSeq };
+  if (!signal.keys) return JSON.stringify(base);
+  const narrowed = JSON.stringify({ ...base, k: [...new Set(signal.keys)].sort() });
+  return Buffer.byteLength(narrowed) < MAX_SIGNAL_BYTES ? narrowed : JSON.stringify(base);
 }
 
 /** A payload from the channel, or undefined when it is not one of ours. */
@@ -31,7 +39,7 @@ export function decodeSignal(payload: string | undefined): ChangeSignal | undefi
 
 /**
  * Queues the announcement in the writing transaction: PostgreSQL delivers it to every listener when (and only when)
- * the transaction commits, on both backends.
+ * the transaction commits, on both backends. Every transaction that changes a feed calls this once, last.
  */
 export async function announceChange(db: Queryable, signal: ChangeSignal): Promise<void> {
   await sql(db, `SELECT pg_notify($1, $2)`, [CHANGES_CHANNEL, encodeSignal(signal)]);

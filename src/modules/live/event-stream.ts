@@ -68,10 +68,14 @@ export class EventStream {
     return (this.gzip?.writableLength ?? 0) + this.reply.raw.writableLength;
   }
 
-  /** Resolves when the client has taken what was written (or the stream is gone). */
+  /**
+   * Resolves once the socket takes more without buffering past its high-water mark (or the stream is gone). Bytes
+   * below the mark are not waited for: Node emits 'drain' only after a write went past it, so waiting for those
+   * would stall the reader until the connection closed.
+   */
   drained(): Promise<void> {
     const raw = this.reply.raw;
-    if (this.closed || raw.writableLength === 0) return Promise.resolve();
+    if (this.closed || !raw.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         raw.off('drain', done);

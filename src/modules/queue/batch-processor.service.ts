@@ -8,7 +8,8 @@ import { defaultPolicy } from '../conflict/conflict.policy';
 import { ConflictLogService } from '../conflict/conflict-log.service';
 import { ConflictPolicyService } from '../conflict/conflict-policy.service';
 import { DirectoryService } from '../scope/directory.service';
-import { refKey, ScopeIndexService, StoredScope, versionKeys } from '../scope/scope-index.service';
+import { highestSeq, refKey, ScopeIndexService, StoredScope, versionKeys } from '../scope/scope-index.service';
+import { announceChange } from '../live/change-signal';
 import type { Membership } from '../scope/scope.policy';
 import type { SyncRules } from '../scope/sync-rules.policy';
 import { SyncRulesService } from '../scope/sync-rules.service';
@@ -116,7 +117,13 @@ export class BatchProcessorService {
     await this.items.markDone(manager, tenantId, outcomes, msPerItem);
     // Last: the tenant's feed lock is held from here to commit, so keep that stretch short.
     const written = await this.records.writeCurrent(manager, tenantId, plan.writes);
+    // The key write announces the commit to the readers of its keys; without keys, the whole tenant is woken.
     if (scope) await this.writeKeys(manager, tenantId, scope, plan.writes, written);
+    else if (written.length > 0)
+      await announceChange(manager, {
+        tenantId,
+        changeSeq: highestSeq(written.map((row) => ({ changeSeq: row.change_seq }))),
+      });
     return { items, results: plan.results };
   }
 

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app-exception';
 import { CursorCodec } from '../../common/pagination/cursor';
 import type { Queryable } from '../../database/sql';
+import { announceChange } from '../live/change-signal';
 import { DirectoryRepository, DirectoryUserRow } from './directory.repository';
 import { ScopeIndexService } from './scope-index.service';
 import { GROUP_PATTERN, Membership, ScopeUser, userKey, userKeys } from './scope.policy';
@@ -99,7 +100,8 @@ export class DirectoryService {
 
   /**
    * Creates or changes a user and replaces its memberships; in the same transaction the user's devices are sent a
-   * removal of every record it could read only through a key it lost (all of them when deactivated).
+   * removal of every record it could read only through a key it lost (all of them when deactivated), and the user's
+   * live readers are woken (through its own key) to read those removals or back-fill the keys it gained.
    */
   async putUser(tenantId: string, userId: string, change: UserChange): Promise<DirectoryUserRow> {
     assertUserId(userId);
@@ -131,6 +133,7 @@ export class DirectoryService {
       await this.directory.replaceMemberships(tx, tenantId, userId, change.memberships, grantSeq);
       const row = (await this.directory.find(tx, tenantId, userId))!;
       await this.scopes.revokeUserKeys(tx, tenantId, userId, before.keys, scopeOf(userId, row).keys);
+      await announceChange(tx, { tenantId, changeSeq: grantSeq, keys: [userKey(userId)] });
       return row;
     });
   }

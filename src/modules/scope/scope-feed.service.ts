@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Queryable } from '../../database/sql';
 import { DirectoryService } from './directory.service';
 import { FeedRecordRow, ScopedRecordRow, ScopeIndexRepository } from './scope-index.repository';
+import { userKey } from './scope.policy';
 
 /** Where a back-fill of newly granted keys stands: keys granted in (known, target], walked in key order. */
 export interface BackfillPosition {
@@ -19,9 +20,15 @@ export interface FeedPosition {
   backfill: BackfillPosition | null;
 }
 
-export type FeedPage =
-  | { kind: 'log'; records: FeedRecordRow[]; position: FeedPosition; hasMore: boolean }
-  | { kind: 'backfill'; records: ScopedRecordRow[]; position: FeedPosition; hasMore: boolean };
+/** A back-filled record and the granted key it came under. */
+export type BackfillRecord = ScopedRecordRow & { key: string };
+
+type BackfillPage = { kind: 'backfill'; records: BackfillRecord[]; position: FeedPosition; hasMore: boolean };
+
+/** A page, with the keys it was read through (a live reader wakes for changes of those keys). */
+export type FeedPage = { keys: string[] } & (
+  { kind: 'log'; records: FeedRecordRow[]; position: FeedPosition; hasMore: boolean } | BackfillPage
+);
 
 function max(a: string, b: string): string {
   return BigInt(a) >= BigInt(b) ? a : b;
@@ -47,6 +54,8 @@ export class ScopeFeedService {
     limit: number,
   ): Promise<FeedPage> {
     const grants = await this.directory.grantsOf(db, tenantId, userId);
+    // The user's own key even when it holds none (deactivated): a directory change wakes its readers through it.
+    const keys = [...new Set([userKey(userId), ...grants.keys()])].sort();
     const floor = max(from.seq, from.known);
     let backfill = from.backfill;
     // From the start of the log every key's records come through the log itself.
@@ -57,10 +66,13 @@ export class ScopeFeedService {
         backfill = { target, key: fresh.map(([key]) => key).sort()[0], after: null };
       }
     }
-    if (backfill !== null) return this.backfillPage(db, tenantId, grants, { ...from, backfill }, domains, limit);
+    if (backfill !== null) {
+      return { keys, ...(await this.backfillPage(db, tenantId, grants, { ...from, backfill }, domains, limit)) };
+    }
     const records = await this.index.feedAfter(db, tenantId, [...grants.keys()].sort(), from.seq, domains, limit);
     const seq = records.reduce((top, row) => max(top, row.last_seq), from.seq);
     return {
+      keys,
       kind: 'log',
       records,
       position: { seq, known: max(seq, from.known), backfill: null },
@@ -75,14 +87,14 @@ export class ScopeFeedService {
     from: FeedPosition & { backfill: BackfillPosition },
     domains: string[] | null,
     limit: number,
-  ): Promise<FeedPage> {
+  ): Promise<BackfillPage> {
     const floor = BigInt(max(from.seq, from.known));
     const target = BigInt(from.backfill.target);
     const keys = [...grants.entries()]
       .filter(([key, seq]) => BigInt(seq) > floor && BigInt(seq) <= target && key >= from.backfill.key)
       .map(([key]) => key)
       .sort();
-    const records: ScopedRecordRow[] = [];
+    const records: BackfillRecord[] = [];
     let last: BackfillPosition | null = null;
     for (const key of keys) {
       const after = key === from.backfill.key ? from.backfill.after : null;
@@ -91,7 +103,7 @@ export class ScopeFeedService {
         if (records.length === limit) {
           return { kind: 'backfill', records, position: { ...from, backfill: last }, hasMore: true };
         }
-        records.push(row);
+        records.push({ ...row, key });
         last = { target: from.backfill.target, key, after: row };
       }
     }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Domain } from '../../common/domain';
 import type { Queryable } from '../../database/sql';
+import { announceChange } from '../live/change-signal';
 import { DirectoryRepository } from './directory.repository';
 import { holdsAnyKeySql, KeyChangeRow, ScopeIndexRepository } from './scope-index.repository';
 import {
@@ -63,6 +64,11 @@ export function versionKeys(
 
 export function refKey(domain: string, mobileId: string): string {
   return `${domain}:${mobileId.toLowerCase()}`;
+}
+
+/** The highest change_seq among written versions ("0" when none). */
+export function highestSeq(versions: ReadonlyArray<{ changeSeq: string }>): string {
+  return versions.reduce((top, { changeSeq }) => (BigInt(changeSeq) > BigInt(top) ? changeSeq : top), '0');
 }
 
 /** The latest version of each record in a batch (a batch may carry several versions of one record). */
@@ -175,9 +181,10 @@ export class ScopeIndexService {
 
   /**
    * Writes the keys of record versions written in this transaction: record_scope rows replaced and one scope_change
-   * row per key (added, kept or lost) at the version's change_seq. Pass `stored` when the caller already read it
-   * (under the record locks, for the write checks) and the owners' memberships it read: then this is one
-   * statement, else two (plus one when an owner-group rule needs the owners' memberships).
+   * row per key (added, kept or lost) at the version's change_seq, then announces the commit to live readers with
+   * those keys (so only readers of them wake). Pass `stored` when the caller already read it (under the record
+   * locks, for the write checks) and the owners' memberships it read: then this is two statements (the write and
+   * the announcement), else three (plus one when an owner-group rule needs the owners' memberships). Call last.
    */
   async writeRecordKeys(
     db: Queryable,
@@ -187,6 +194,7 @@ export class ScopeIndexService {
     stored?: ReadonlyMap<string, StoredScope>,
     memberships?: ReadonlyMap<string, readonly Membership[]>,
   ): Promise<ScopeWriteSummary> {
+    if (versions.length === 0) return { records: 0, inserted: 0, deleted: 0, logged: 0 };
     const latest = [...latestOfEach(versions).values()];
     const isLatest = new Set(latest);
     const before = stored ?? (await this.storedScopes(db, tenantId, latest));
@@ -217,6 +225,7 @@ export class ScopeIndexService {
       }
     }
     await this.index.writeChanges(db, tenantId, rows);
+    await announceChange(db, { tenantId, changeSeq: highestSeq(versions), keys: rows.map((row) => row.scope_key) });
     return {
       records: latest.length,
       inserted: rows.filter((row) => row.store === 'insert').length,

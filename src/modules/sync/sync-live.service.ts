@@ -3,19 +3,21 @@ import type { Principal } from '../../common/auth/principal';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
 import { errorMessage } from '../../common/errors/error-message';
 import { SyncMeter } from '../../common/metering/sync-meter';
-import { acceptAll, ChangeHub } from '../live/change-hub';
+import { ChangeHandle, ChangeHub } from '../live/change-hub';
 import type { EventStream } from '../live/event-stream';
 import { StreamRegistry } from '../live/stream-registry';
 import { PullBodyDto, PullResponseDto, StreamQueryDto } from './dto/sync.dto';
-import { SyncService } from './sync.service';
+import { FeedRead, SyncService } from './sync.service';
 
 /** A read that failed (database briefly away) is tried again after this long. */
 const READ_RETRY_MS = 1000;
 
 /**
  * The changes feed, live: a Server-Sent Events stream of pull pages, and the long-poll form of pull. Both read
- * through SyncService.pull, so a stream sends exactly what a pull would (the caller's tenant and scope), and both
- * subscribe before their first read, so a change committed in between still wakes them.
+ * through SyncService.read, so a stream sends exactly what a pull would (the caller's tenant and scope), and both
+ * subscribe before their first read, so a change committed in between still wakes them. A sync user's reader then
+ * narrows to the scope keys its read went through: a commit to another technician's records does not wake it, a
+ * reassignment to it (its own key) and a directory change of its user do. An admin reader stays tenant-wide.
  */
 @Injectable()
 export class SyncLiveService {
@@ -33,17 +35,19 @@ export class SyncLiveService {
     if (wait <= 0) return this.sync.pull(principal, request, meter);
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => (wake = resolve));
-    const unsubscribe = this.hub.subscribe({ tenantId: principal.tenantId, accepts: acceptAll, wake: () => wake() });
+    const subscription = this.hub.subscribe({ tenantId: principal.tenantId, wake: () => wake() });
     try {
-      const page = await this.sync.pull(principal, request, meter);
+      // Until the first read says which keys the caller reads through, every change of the tenant wakes it.
+      const { page, keys } = await this.sync.read(principal, request, meter);
       if (page.changes.length > 0 || !this.registry.addWaiter(wake)) return page;
+      subscription.setKeys(keys);
       const timer = setTimeout(wake, wait * 1000);
       await woken;
       clearTimeout(timer);
       this.registry.removeWaiter(wake);
       return await this.sync.pull(principal, request, meter);
     } finally {
-      unsubscribe();
+      subscription.unsubscribe();
     }
   }
 
@@ -55,15 +59,16 @@ export class SyncLiveService {
       });
     }
     const reader = new FeedReader(principal, request, stream, this.sync, this.registry, this.logger);
-    const unsubscribe = this.hub.subscribe(reader);
+    const subscription = this.hub.subscribe(reader);
+    reader.subscribed(subscription);
     try {
-      const first = await reader.readPage();
+      const first = await reader.readFirst();
       stream.open(this.registry.retryMs);
       this.registry.add(stream);
-      stream.onClose(unsubscribe);
-      reader.deliver(first);
+      stream.onClose(() => subscription.unsubscribe());
+      reader.start(first);
     } catch (error) {
-      unsubscribe();
+      subscription.unsubscribe();
       throw error;
     }
   }
@@ -72,10 +77,13 @@ export class SyncLiveService {
 /** One stream's position in the feed; reads only when woken, one read at a time, coalescing wake-ups. */
 class FeedReader {
   readonly tenantId: string;
-  readonly accepts = acceptAll;
   private cursor: string | null | undefined;
-  private reading = false;
+  /** True from the first read until the stream is open: wake-ups meanwhile wait for start(). */
+  private reading = true;
   private pending = false;
+  private subscription: ChangeHandle | undefined;
+  /** The keys the hub wakes this reader for, as one string; undefined while tenant-wide (before the first read). */
+  private keys: string | undefined;
 
   constructor(
     private readonly principal: Principal,
@@ -95,16 +103,45 @@ class FeedReader {
     if (!this.reading) void this.drain();
   }
 
-  readPage(): Promise<PullResponseDto> {
-    const meter = new SyncMeter('pull', this.principal.tenantId, this.principal.userId, this.principal.deviceId);
-    return this.sync.pull(this.principal, { ...this.request, cursor: this.cursor }, meter);
+  subscribed(subscription: ChangeHandle): void {
+    this.subscription = subscription;
   }
 
-  /** Sends a page when it holds changes; true when more are waiting. */
-  deliver(page: PullResponseDto): void {
-    if (page.changes.length > 0 && this.registry.send(this.stream, 'changes', page, page.next_cursor)) {
-      this.cursor = page.next_cursor;
+  readFirst(): Promise<FeedRead> {
+    return this.readPage();
+  }
+
+  /** The stream is open: sends the first page, then reads whenever woken (at once if woken meanwhile). */
+  start(first: FeedRead): void {
+    this.reading = false;
+    this.deliver(first);
+    if (this.pending) this.wake();
+  }
+
+  /**
+   * Reads the next page and narrows the wake-ups to the keys it went through. When those keys changed since the
+   * last read (a membership gained or lost), a change of a new key may have been filtered out meanwhile under the
+   * old keys: one more read catches it.
+   */
+  private async readPage(): Promise<FeedRead> {
+    const meter = new SyncMeter('pull', this.principal.tenantId, this.principal.userId, this.principal.deviceId);
+    const read = await this.sync.read(this.principal, { ...this.request, cursor: this.cursor }, meter);
+    const keys = read.keys === null ? undefined : read.keys.join('\n');
+    if (keys !== this.keys) {
+      if (this.keys !== undefined) this.pending = true;
+      this.keys = keys;
+      this.subscription?.setKeys(read.keys);
     }
+    return read;
+  }
+
+  /**
+   * Sends a page when it holds changes, and moves on to its cursor even when it holds none (a back-fill page whose
+   * records all come later through the log is empty but moves the cursor); reads again when more are waiting.
+   */
+  private deliver({ page }: FeedRead): void {
+    if (page.changes.length > 0 && !this.registry.send(this.stream, 'changes', page, page.next_cursor)) return;
+    this.cursor = page.next_cursor;
     if (page.has_more) this.wake();
   }
 

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { lockFeed, NEXT_CHANGE_SEQ } from '../../database/feed-lock';
 import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql } from '../../database/sql';
-import { announceChange } from '../live/change-signal';
 
 export interface RecordKey {
   domain: string;
@@ -92,6 +91,36 @@ export class SyncRecordRepository {
     );
   }
 
+  /**
+   * The current copies of these records in the order given, cut at `maxBytes` of record JSON by a running sum in
+   * SQL (always at least one row), so a scoped page never loads more than its budget. `covered` is how many of the
+   * wanted records, from the first, the page holds (records without a current copy included): the rest wait.
+   */
+  async findWithin(
+    db: Queryable,
+    tenantId: string,
+    keys: RecordKey[],
+    maxBytes: number,
+  ): Promise<{ rows: RecordRow[]; covered: number }> {
+    if (keys.length === 0) return { rows: [], covered: 0 };
+    const rows = await sql<RecordRow & { cut_at: number | null }>(
+      db,
+      `WITH found AS (
+         SELECT r.domain, r.mobile_id, r.version, r.data, r.deleted, r.change_seq, r.client_updated_at, r.updated_at,
+                k.ord, row_number() OVER w AS n, sum(octet_length(r.data::text)) OVER w AS running
+         FROM unnest($2::text[], $3::uuid[]) WITH ORDINALITY AS k(domain, mobile_id, ord)
+         JOIN sync_record r ON r.tenant_id = $1 AND r.domain = k.domain AND r.mobile_id = k.mobile_id
+         WINDOW w AS (ORDER BY k.ord ROWS UNBOUNDED PRECEDING))
+       SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
+              (SELECT min(ord) FROM found WHERE n > 1 AND running > $4)::int AS cut_at
+       FROM found WHERE n = 1 OR running <= $4
+       ORDER BY ord`,
+      [tenantId, keys.map((key) => key.domain), keys.map((key) => key.mobileId), maxBytes],
+    );
+    const cutAt = rows[0]?.cut_at ?? null;
+    return { rows: rows.map(({ cut_at: _, ...row }) => row), covered: cutAt === null ? keys.length : cutAt - 1 };
+  }
+
   async findRevisions(
     db: Queryable,
     tenantId: string,
@@ -137,7 +166,8 @@ export class SyncRecordRepository {
   /**
    * The last version of each record becomes its current copy with a new change_seq. The tenant's feed lock is held
    * from here to commit, so change_seq order is commit order and a reader of the feed can never see a higher
-   * sequence before a lower one commits. Call as the last statement of the transaction: the lock is held until then.
+   * sequence before a lower one commits. Call as the last write of the transaction: the lock is held until then.
+   * Live readers learn of the change from the scope-key write that follows (ScopeIndexService.writeRecordKeys).
    */
   async writeCurrent(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
     if (writes.length === 0) return [];
@@ -167,9 +197,6 @@ export class SyncRecordRepository {
        RETURNING domain, mobile_id, version, change_seq`,
       [tenantId, JSON.stringify([...latest.values()].map(toRow))],
     );
-    // Delivered to every replica's listeners when this transaction commits (in change order, like the feed).
-    const changeSeq = written.reduce((max, row) => (BigInt(row.change_seq) > BigInt(max) ? row.change_seq : max), '0');
-    await announceChange(db, { tenantId, changeSeq });
     return written;
   }
 

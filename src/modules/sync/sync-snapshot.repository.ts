@@ -68,7 +68,9 @@ export class SyncSnapshotRepository {
   /**
    * One page of the live records as they stood at upTo: rows changed since then carry a higher change_seq and are
    * left to the feed, which continues from upTo. A row at or below upTo never changes while it stays so, so the
-   * keyset order is stable across pages and replicas.
+   * keyset order is stable across pages and replicas. At most `limit` rows and at most `maxBytes` of record JSON
+   * (always at least one row), cut in SQL by a running sum like the feed's pages; `fetched` counts the rows the scan
+   * saw (up to `limit`), so a caller asking for one row more than it sends knows whether more follow.
    */
   async page(
     db: Queryable,
@@ -77,19 +79,28 @@ export class SyncSnapshotRepository {
     after: SnapshotPosition | null,
     filter: SnapshotFilter,
     limit: number,
-  ): Promise<SnapshotRow[]> {
-    return sql<SnapshotRow>(
+    maxBytes: number,
+  ): Promise<{ rows: SnapshotRow[]; fetched: number }> {
+    const rows = await sql<SnapshotRow & { fetched: string }>(
       db,
-      `SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
-              ${SNAPSHOT_RANK_SQL} AS rank
-       FROM sync_record
-       WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2
-         AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
-         AND (${SNAPSHOT_RANK_SQL}, change_seq) < ($4::int, $5::bigint)
-         AND ${filter.holdsAnyKey('sync_record', '$7')}
-       ORDER BY ${SNAPSHOT_RANK_SQL} DESC, change_seq DESC
-       LIMIT $6`,
-      [tenantId, upTo, filter.domains, after?.rank ?? 2, after?.changeSeq ?? '0', limit, filter.keys],
+      `WITH page AS (
+         SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
+                ${SNAPSHOT_RANK_SQL} AS rank, row_number() OVER w AS n, sum(octet_length(data::text)) OVER w AS running
+         FROM sync_record
+         WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2
+           AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
+           AND (${SNAPSHOT_RANK_SQL}, change_seq) < ($4::int, $5::bigint)
+           AND ${filter.holdsAnyKey('sync_record', '$7')}
+         WINDOW w AS (ORDER BY ${SNAPSHOT_RANK_SQL} DESC, change_seq DESC ROWS UNBOUNDED PRECEDING)
+         ORDER BY ${SNAPSHOT_RANK_SQL} DESC, change_seq DESC
+         LIMIT $6)
+       SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at, rank,
+              (SELECT count(*) FROM page)::text AS fetched
+       FROM page WHERE n = 1 OR running <= $8
+       ORDER BY rank DESC, change_seq DESC`,
+      [tenantId, upTo, filter.domains, after?.rank ?? 2, after?.changeSeq ?? '0', limit, filter.keys, maxBytes],
     );
+    const fetched = rows.length > 0 ? Number(rows[0].fetched) : 0;
+    return { rows: rows.map(({ fetched: _, ...row }) => row), fetched };
   }
 }

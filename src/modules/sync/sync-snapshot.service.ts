@@ -5,6 +5,7 @@ import { isAdmin, Principal, requireSyncUser } from '../../common/auth/principal
 import { DirectoryService } from '../scope/directory.service';
 import { ScopeIndexService } from '../scope/scope-index.service';
 import { CursorCodec } from '../../common/pagination/cursor';
+import { AppConfig } from '../../config/app-config';
 import { ChangeDto } from './dto/sync.dto';
 import { SnapshotPageDto, SnapshotQueryDto } from './dto/sync-snapshot.dto';
 import { SyncPositionService } from './sync-position.service';
@@ -33,6 +34,7 @@ export class SyncSnapshotService {
     private readonly positions: SyncPositionService,
     private readonly directory: DirectoryService,
     private readonly scopes: ScopeIndexService,
+    private readonly config: AppConfig,
   ) {}
 
   async page(principal: Principal, query: SnapshotQueryDto): Promise<SnapshotPageDto> {
@@ -48,9 +50,17 @@ export class SyncSnapshotService {
       holdsAnyKey: (record, keysParam) => this.scopes.holdsAnyKeySql(record, keysParam),
     };
     const state = query.cursor ? decodeSnapshotCursor(query.cursor) : await this.start(principal, filter);
-    const rows = await this.snapshots.page(this.db, principal.tenantId, state.upTo, state.after, filter, limit + 1);
+    const { rows, fetched } = await this.snapshots.page(
+      this.db,
+      principal.tenantId,
+      state.upTo,
+      state.after,
+      filter,
+      limit + 1,
+      this.config.get('PULL_MAX_BYTES'),
+    );
     const page = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
+    const hasMore = fetched > page.length;
     const last = page[page.length - 1];
     return {
       changes: page.map((row) => ChangeDto.from(row)),

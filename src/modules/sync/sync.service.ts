@@ -58,6 +58,19 @@ function decodeCursor(cursor: string | null | undefined): FeedPosition {
 
 type Entry = RecordRow | RemovalDto;
 
+/** A pull page and the scope keys it was read through: null for the tenant feed (an admin reads every change). */
+export interface FeedRead {
+  page: PullResponseDto;
+  keys: string[] | null;
+}
+
+interface EntryPage {
+  entries: Entry[];
+  position: FeedPosition;
+  hasMore: boolean;
+  keys: string[] | null;
+}
+
 function isRemoval(entry: Entry): entry is RemovalDto {
   return 'removed' in entry;
 }
@@ -78,6 +91,11 @@ export class SyncService {
    * the logs of its scope keys (and back-fills of keys granted since its cursor) for a sync user.
    */
   async pull(principal: Principal, request: PullBodyDto, meter: SyncMeter): Promise<PullResponseDto> {
+    return (await this.read(principal, request, meter)).page;
+  }
+
+  /** A pull that also says which scope keys the caller reads through, so a live reader wakes only for those. */
+  async read(principal: Principal, request: PullBodyDto, meter: SyncMeter): Promise<FeedRead> {
     requireSyncUser(principal);
     const from = decodeCursor(request.cursor);
     const known = request.delta ? knownVersions(request.known_versions) : new Map<string, number>();
@@ -98,12 +116,15 @@ export class SyncService {
         : records.map((row) => ChangeDto.from(row));
     const byRecord = new Map(changes.map((change) => [recordKey(change.domain, change.mobile_id), change]));
     return {
-      changes: page.entries.map((entry) =>
-        isRemoval(entry) ? entry : byRecord.get(recordKey(entry.domain, entry.mobile_id))!,
-      ),
-      // An empty page still answers a cursor (where it stood), so a client can always send the last one back.
-      next_cursor: encodePosition(page.position),
-      has_more: page.hasMore,
+      page: {
+        changes: page.entries.map((entry) =>
+          isRemoval(entry) ? entry : byRecord.get(recordKey(entry.domain, entry.mobile_id))!,
+        ),
+        // An empty page still answers a cursor (where it stood), so a client can always send the last one back.
+        next_cursor: encodePosition(page.position),
+        has_more: page.hasMore,
+      },
+      keys: page.keys,
     };
   }
 
@@ -112,7 +133,7 @@ export class SyncService {
     from: FeedPosition,
     domains: string[] | null,
     limit: number,
-  ): Promise<{ entries: Entry[]; position: FeedPosition; hasMore: boolean }> {
+  ): Promise<EntryPage> {
     const { rows, fetched } = await this.records.changesAfter(
       this.db,
       tenantId,
@@ -123,13 +144,14 @@ export class SyncService {
     );
     const entries = rows.slice(0, limit);
     const seq = entries.length > 0 ? entries[entries.length - 1].change_seq : from.seq;
-    return { entries, position: { seq, known: seq, backfill: null }, hasMore: fetched > entries.length };
+    return { entries, position: { seq, known: seq, backfill: null }, hasMore: fetched > entries.length, keys: null };
   }
 
   /**
    * One entry per record: the current version when one of the user's keys still reaches it, a removal when the page
    * holds the entry that took it out of the user's scope (a record out of reach whose removal lies further on waits
-   * for it, so it is removed once).
+   * for it, so it is removed once). Cut at PULL_MAX_BYTES of record JSON like the tenant's pages: the records past
+   * the budget are never loaded, and the page ends (has_more) before the first of them.
    */
   private async scopedPage(
     tenantId: string,
@@ -137,22 +159,35 @@ export class SyncService {
     from: FeedPosition,
     domains: string[] | null,
     limit: number,
-  ): Promise<{ entries: Entry[]; position: FeedPosition; hasMore: boolean }> {
+  ): Promise<EntryPage> {
     const page = await this.feed.page(this.db, tenantId, userId, from, domains, limit);
     const wanted = page.kind === 'backfill' ? page.records : page.records.filter((row) => row.reachable);
-    const current = new Map(
-      (
-        await this.records.find(
-          this.db,
-          tenantId,
-          wanted.map((row) => ({ domain: row.domain, mobileId: row.mobile_id })),
-        )
-      ).map((row) => [recordKey(row.domain, row.mobile_id), row]),
+    const { rows, covered } = await this.records.findWithin(
+      this.db,
+      tenantId,
+      wanted.map((row) => ({ domain: row.domain, mobileId: row.mobile_id })),
+      this.config.get('PULL_MAX_BYTES'),
     );
+    const current = new Map(rows.map((row) => [recordKey(row.domain, row.mobile_id), row]));
+    const cut = covered < wanted.length;
     const entries: Entry[] = [];
     const sent = new Set<string>();
     if (page.kind === 'backfill') {
-      for (const row of page.records) {
+      const records = page.records.slice(0, covered);
+      const last = records[records.length - 1];
+      // Cut by bytes: the back-fill goes on after the last record held, under the same key.
+      const position: FeedPosition = cut
+        ? {
+            seq: from.seq,
+            known: from.known,
+            backfill: {
+              target: page.position.backfill?.target ?? page.position.known,
+              key: last.key,
+              after: { domain: last.domain, mobile_id: last.mobile_id },
+            },
+          }
+        : page.position;
+      for (const row of records) {
         const record = current.get(recordKey(row.domain, row.mobile_id));
         // A back-fill brings what changed before the cursor (later changes come through the log, which now reads the
         // new keys); a deletion the phone never saw is no news to it.
@@ -161,16 +196,24 @@ export class SyncService {
         sent.add(recordKey(row.domain, row.mobile_id));
         entries.push(record);
       }
-      return { entries, position: page.position, hasMore: page.hasMore };
+      return { entries, position, hasMore: cut || page.hasMore, keys: page.keys };
     }
-    for (const row of page.records) {
+    // Cut by bytes: the log page ends with the last record the budget held (a later record's earlier entries are
+    // no loss: a record is sent whole, with its last entry).
+    const upTo = cut ? page.records.filter((row) => row.reachable)[covered - 1].last_seq : null;
+    const records = upTo === null ? page.records : page.records.filter((row) => BigInt(row.last_seq) <= BigInt(upTo));
+    const position: FeedPosition =
+      upTo === null
+        ? page.position
+        : { seq: upTo, known: BigInt(from.known) > BigInt(upTo) ? from.known : upTo, backfill: null };
+    for (const row of records) {
       const record = row.reachable ? current.get(recordKey(row.domain, row.mobile_id)) : undefined;
       // A record changed again after this page's entry for it is sent with that later entry: once, not twice.
       if (record && BigInt(record.change_seq) > BigInt(row.last_seq)) continue;
       if (record) entries.push(record);
       else if (!row.reachable && row.remove_reason !== null) entries.push(RemovalDto.of(row, row.remove_reason));
     }
-    return { entries, position: page.position, hasMore: page.hasMore };
+    return { entries, position, hasMore: cut || page.hasMore, keys: page.keys };
   }
 
   /**
