@@ -47,6 +47,14 @@ export function pushRequestSchema(maxItems: number) {
             },
             deleted: { type: 'boolean', default: false },
             priority: { type: 'string', enum: PRIORITIES, default: 'medium' },
+            schema_version: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 2147483646,
+              description:
+                "The tenant's schema version of the domain the device wrote `data` in; older versions are upcast to the " +
+                'current one before the conflict engine sees them. Missing: the current version.',
+            },
           },
         },
       },
