@@ -97,6 +97,17 @@ export class SyncEventRepository {
     );
   }
 
+  /** Pushed items upcast from an older schema version since `since`. */
+  async upcastItemsSince(db: Queryable, tenantId: string, since: Date): Promise<number> {
+    const rows = await sql<{ n: number }>(
+      db,
+      `SELECT COALESCE(sum(upcast_items), 0)::int AS n FROM sync_event
+        WHERE tenant_id = $1 AND occurred_at >= $2 AND upcast_items > 0`,
+      [tenantId, since.toISOString()],
+    );
+    return rows[0].n;
+  }
+
   async pruneOlderThan(db: Queryable, cutoff: Date): Promise<number> {
     const rows = await sql<{ n: string }>(
       db,
