@@ -11,7 +11,7 @@ const DEVICES = 8;
  * every item passes the write checks under the default rules (reads through the site key, supervisor-only fields
  * allowed) and does all of their work: rules, stored keys, the users' keys, the checks, the key writes.
  */
-async function supervisorsOfSite(app: AppServer, tenant: string): Promise<void> {
+export async function supervisorsOfSite(app: AppServer, tenant: string): Promise<void> {
   const admin = new HttpClient(app.url, {
     authorization: `Bearer ${await app.token(tenant, 'bench-admin', 'admin')}`,
     'content-type': 'application/json',
