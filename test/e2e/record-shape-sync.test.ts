@@ -147,7 +147,12 @@ describe('record shapes and domain invariants on the sync path', () => {
   it('rejects an item that fails its schema with SCHEMA_INVALID and the pointer, and replays the same results', async () => {
     const tenant = await tenantWithTaskVersions();
     const items: Item[] = [
-      { client_mutation_id: 'bad', mobile_id: randomUUID(), base_version: 0, data: { jobdesc: 'x', jobstatus: 'DONE' } },
+      {
+        client_mutation_id: 'bad',
+        mobile_id: randomUUID(),
+        base_version: 0,
+        data: { jobdesc: 'x', jobstatus: 'DONE' },
+      },
       { client_mutation_id: 'unknown', mobile_id: randomUUID(), base_version: 0, data: current, schema_version: 9 },
       { client_mutation_id: 'good', mobile_id: randomUUID(), base_version: 0, data: current, schema_version: 2 },
     ];
@@ -241,7 +246,9 @@ describe('record shapes and domain invariants on the sync path', () => {
       const tenant = await t.createTenant();
       const id = randomUUID();
       await push(tenant, 'phone', [{ domain: c.domain, mobile_id: id, base_version: 0, data: c.create }]);
-      const [result] = await push(tenant, 'phone', [{ domain: c.domain, mobile_id: id, base_version: 1, data: c.move }]);
+      const [result] = await push(tenant, 'phone', [
+        { domain: c.domain, mobile_id: id, base_version: 1, data: c.move },
+      ]);
       expect(result).toMatchObject({ status: 'manual_required', server_version: 1, conflict_id: expect.any(String) });
       expect(result.record.data).toEqual(c.create);
       expect(await stored(tenant, id)).toEqual({ version: 1, data: c.create });

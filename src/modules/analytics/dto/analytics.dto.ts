@@ -303,7 +303,10 @@ export class DashboardDto {
       conflict_hotspots: parts.hotspots,
       open_alerts: parts.alerts.map((row) => AlertDto.from(row)),
       queue: parts.queue,
-      app_versions: parts.appVersions.map((row) => ({ ...row, last_sync_at: new Date(row.last_sync_at).toISOString() })),
+      app_versions: parts.appVersions.map((row) => ({
+        ...row,
+        last_sync_at: new Date(row.last_sync_at).toISOString(),
+      })),
       upcast_items_7days: parts.upcast,
     };
   }
