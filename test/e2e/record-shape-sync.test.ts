@@ -144,6 +144,38 @@ describe('record shapes and domain invariants on the sync path', () => {
     expect(events[0].upcast).toBe(1);
   });
 
+  it('upcasts an item queued by an old phone when a partial sync applies it later', async () => {
+    const tenant = await tenantWithTaskVersions();
+    const id = randomUUID();
+    await push(tenant, 'phone-53', [{ mobile_id: id, base_version: 0, data: current, schema_version: 2 }]);
+    const queued = await call(t, 'POST', '/api/v1/sync/push', {
+      key: tenant.syncKey,
+      device: 'phone-51',
+      body: {
+        mode: 'enqueue',
+        items: [
+          {
+            client_mutation_id: randomUUID(),
+            domain: 'task',
+            mobile_id: id,
+            base_version: 1,
+            data: { jobdesc: 'FE check', status: 'INPROGRESS', remarks: '' },
+            schema_version: 1,
+            priority: 'high',
+          },
+        ],
+      },
+    });
+    expect(queued.body.results[0].status).toBe('queued');
+    const partial = await call(t, 'POST', '/api/v1/sync/partial', {
+      key: tenant.syncKey,
+      device: 'phone-51',
+      body: { priority: 'high' },
+    });
+    expect(partial.status).toBe(200);
+    expect(await stored(tenant, id)).toEqual({ version: 2, data: { ...current, jobstatus: 'INPROGRESS' } });
+  });
+
   it('rejects an item that fails its schema with SCHEMA_INVALID and the pointer, and replays the same results', async () => {
     const tenant = await tenantWithTaskVersions();
     const items: Item[] = [
