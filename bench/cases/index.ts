@@ -6,6 +6,7 @@ import { liveCase } from './live';
 import { pullCase } from './pull';
 import { pushCase } from './push';
 import { pushScopesCase } from './push-scopes';
+import { pushShapesCase } from './push-shapes';
 import { queueCase } from './queue';
 import { resyncCase } from './resync';
 import { scopedPullCase } from './scoped-pull';
@@ -14,6 +15,7 @@ import { scopedPullCase } from './scoped-pull';
 export const CASES: BenchCase[] = [
   pushCase,
   pushScopesCase,
+  pushShapesCase,
   pullCase,
   scopedPullCase,
   queueCase,

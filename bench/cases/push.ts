@@ -204,14 +204,20 @@ async function runPeer(ctx: BenchContext, work: Workload): Promise<RunFigures> {
   }
 }
 
-function pushBody(items: Item[]): string {
+/** How a device writes an item: its data (and schema_version) in an app version's shape; default: as built. */
+export type ItemShape = (item: Pick<Item, 'domain' | 'data'>) => {
+  data: Record<string, unknown>;
+  schema_version?: number;
+};
+
+function pushBody(items: Item[], shape: ItemShape = (item) => ({ data: item.data })): string {
   return JSON.stringify({
     items: items.map((item) => ({
       client_mutation_id: item.mutationId,
       domain: item.domain,
       mobile_id: item.mobileId,
       base_version: item.baseVersion,
-      data: item.data,
+      ...shape(item),
       client_updated_at: '2025-09-28T10:30:00Z',
       deleted: false,
       priority: 'medium',
@@ -235,6 +241,7 @@ export async function runOurs(
   app: AppServer,
   work: Workload,
   prepare: (tenant: string) => Promise<void> = async () => undefined,
+  shape?: ItemShape,
 ): Promise<RunFigures & { statuses: Record<string, number> }> {
   const tenant = await app.createTenant('bench-push');
   await prepare(tenant);
@@ -272,7 +279,7 @@ export async function runOurs(
   );
   const statuses: Record<string, number> = {};
   try {
-    const bodies = work.batches.map((device) => device.map(pushBody));
+    const bodies = work.batches.map((device) => device.map((items) => pushBody(items, shape)));
     const figures = await drive(
       bodies,
       async (device, body) => {

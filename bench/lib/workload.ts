@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 /** Record shapes from DOMAINS.md (domain fields plus part of the common block), varied by index. */
 export type Domain = 'task' | 'ticket' | 'work_order';
 
-const TASK_STATUSES = ['ASSIGNED', 'INPROGRESS', 'COMPLETED', 'PARTIALLYCOMPLETED', 'STANDBY'];
-const TICKET_STATUSES = ['NEW', 'OPEN', 'INPROGRESS', 'ONHOLD', 'RESOLVED'];
-const WO_STATUSES = ['ASSIGNED', 'INPROGRESS', 'COMPLETED', 'CLOSED'];
+// Statuses from which editOf's move is legal (DOMAINS.md transitions; the invariants are on by default).
+const TASK_STATUSES = ['INPROGRESS', 'COMPLETED', 'PARTIALLYCOMPLETED'];
+const TICKET_STATUSES = ['NEW', 'OPEN', 'INPROGRESS', 'ONHOLD'];
+const WO_STATUSES = ['INPROGRESS', 'COMPLETED'];
 
 function pick<T>(values: readonly T[], n: number): T {
   return values[n % values.length];

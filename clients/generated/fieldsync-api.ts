@@ -929,6 +929,15 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        LossyStepDto: {
+            /** @description The version whose step could not be undone. */
+            version: number;
+            /** @description The step's index in that version's upcast list. */
+            step: number;
+            op: string;
+            field: string;
+            reason: string;
+        };
         ChangeDto: {
             data?: {
                 [key: string]: unknown;
@@ -937,6 +946,10 @@ export interface components {
             patch?: {
                 [key: string]: unknown;
             }[];
+            /** @description With a pull that asked for a schema_version: the version `data` is in (the current one when it lacks that version). */
+            schema_version?: number;
+            /** @description Downcast steps that could not be undone (a dropped field, a many-to-one map_values): those fields stay as stored. */
+            lossy?: components["schemas"]["LossyStepDto"][];
             domain: string;
             mobile_id: string;
             version: number;
@@ -965,6 +978,12 @@ export interface components {
         PullBodyDto: {
             /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
             cursor?: string | null;
+            /**
+             * @description The schema version the device reads records in: one for every domain (`3`) or per domain (`task:1,ticket:2`).
+             *     Records are downcast where the steps allow it; each change then says its `schema_version`.
+             * @example task:1,ticket:2
+             */
+            schema_version?: string;
             /**
              * @description Caps the page at this network quality's batch size (BATCH_SIZES).
              * @enum {string}
@@ -1259,9 +1278,18 @@ export interface components {
             version: number;
             deleted: boolean;
         };
+        ItemErrorDetailDto: {
+            /** @example /data/jobstatus */
+            pointer: string;
+            message: string;
+            /** @description FIELD_FORBIDDEN and SCHEMA_INVALID at a top-level field: the record field's name. */
+            field?: string;
+        };
         ItemErrorDto: {
             /** @example VERSION_AHEAD */
             code: string;
+            /** @description FIELD_FORBIDDEN, SCHEMA_INVALID, SCHEMA_VERSION_UNKNOWN: where, one entry per place. */
+            details?: components["schemas"]["ItemErrorDetailDto"][];
             message: string;
         };
         PushResultDto: {
@@ -1411,6 +1439,15 @@ export interface components {
             opened_at: string;
             resolved_at: string | null;
         };
+        AppVersionDto: {
+            /**
+             * @description As the devices report it in device_info.app_version; null: devices that never said.
+             * @example 5.3.0
+             */
+            app_version: string | null;
+            devices: number;
+            last_sync_at: string;
+        };
         QueueSummaryDto: {
             pending_items: number;
             high_priority: number;
@@ -1423,7 +1460,11 @@ export interface components {
             /** @description Domains with the most conflicts in the last 7 days. */
             conflict_hotspots: components["schemas"]["ConflictHotspotDto"][];
             open_alerts: components["schemas"]["AlertDto"][];
+            /** @description App versions in use, most devices first. */
+            app_versions: components["schemas"]["AppVersionDto"][];
             queue: components["schemas"]["QueueSummaryDto"];
+            /** @description Pushed items upcast from an older schema version in the last 7 days. */
+            upcast_items_7days: number;
         };
         CreateSnapshotDto: {
             /**
@@ -2347,6 +2388,11 @@ export interface operations {
             query?: {
                 /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
                 cursor?: string | null;
+                /**
+                 * @description The schema version the device reads records in: one for every domain (`3`) or per domain (`task:1,ticket:2`).
+                 *     Records are downcast where the steps allow it; each change then says its `schema_version`.
+                 */
+                schema_version?: string;
                 /** @description Caps the page at this network quality's batch size (BATCH_SIZES). */
                 network_quality?: "excellent" | "good" | "fair" | "poor";
                 limit?: number;
@@ -3326,6 +3372,8 @@ export interface operations {
                          * @enum {string}
                          */
                         priority?: "high" | "medium" | "low";
+                        /** @description The tenant's schema version of the domain the device wrote `data` in; older versions are upcast to the current one before the conflict engine sees them. Missing: the current version. */
+                        schema_version?: number;
                     }[];
                     device_info?: {
                         network_type?: string;

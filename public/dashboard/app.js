@@ -249,6 +249,24 @@ function renderHotspots(hotspots) {
   );
 }
 
+function renderAppVersions(versions, upcast) {
+  $('upcast-count').textContent = String(upcast ?? 0);
+  fillBody(
+    'app-versions-table',
+    (versions || []).map((v) =>
+      el(
+        'tr',
+        { dataset: { testid: `app-version-${v.app_version ?? 'unknown'}` } },
+        el('td', {}, v.app_version ?? 'unknown'),
+        el('td', { className: 'num' }, v.devices),
+        el('td', {}, ago(v.last_sync_at)),
+      ),
+    ),
+    'No device synced in the last 30 days.',
+    3,
+  );
+}
+
 function renderDevices(devices, networks) {
   fillBody(
     'devices-table',
@@ -408,6 +426,7 @@ async function load() {
       renderFigures(dashboard);
       renderTrend(dashboard.trend_7days);
       renderHotspots(dashboard.conflict_hotspots);
+      renderAppVersions(dashboard.app_versions, dashboard.upcast_items_7days);
       renderDevices(dashboard.unhealthy_devices, networks);
       renderAlerts(dashboard.open_alerts);
       renderPositions(positions);

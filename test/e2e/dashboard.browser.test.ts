@@ -254,6 +254,16 @@ describe('the dashboard page in headless Chromium', () => {
     expect(await phoneRow.nth(2).innerText()).toBe(phoneScore.health_score.toFixed(1));
     expect(await phoneRow.nth(4).innerText()).toBe('2g');
 
+    // App versions in use (device health) and the upcast count of the last 7 days.
+    expect(dashboard.app_versions.map((v: { app_version: string }) => v.app_version)).toEqual(
+      expect.arrayContaining(['5.2.0', '5.1.3']),
+    );
+    for (const version of dashboard.app_versions) {
+      const row = page.locator(`[data-testid="app-version-${version.app_version ?? 'unknown'}"] td`);
+      expect(await row.nth(1).innerText()).toBe(String(version.devices));
+    }
+    expect(await page.locator('[data-testid="upcast-count"]').innerText()).toBe(String(dashboard.upcast_items_7days));
+
     const position = page.locator('[data-testid="position-phone-2g"] td');
     expect(await position.nth(1).innerText()).toBe('tech-1');
     expect(await position.nth(2).innerText()).toBe('0');

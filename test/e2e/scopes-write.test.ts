@@ -85,7 +85,10 @@ describe('sync scopes: writes and devices of users within a tenant', () => {
       status: 'rejected',
       server_version: 2,
       record: { version: 2, data: { notes: 'on site' } },
-      error: { code: 'FIELD_FORBIDDEN', details: [{ field: 'people' }] },
+      error: {
+        code: 'FIELD_FORBIDDEN',
+        details: [{ pointer: '/data/people', message: expect.any(String), field: 'people' }],
+      },
     });
 
     const [sue] = await push('sue', [{ mobile_id: wo.id, base_version: 2, data: { ...wo.data, notes: 'checked' } }]);

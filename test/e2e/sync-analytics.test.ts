@@ -38,7 +38,7 @@ describe('the end-to-end path: pushes with conflicts → events → snapshot →
           domain: 'task',
           mobile_id: i.mobile_id,
           base_version: 1,
-          data: taskData({ jobstatus: 'COMPLETED' }),
+          data: taskData({ jobstatus: 'INPROGRESS' }),
           client_updated_at: '2025-09-28T12:00:00Z',
         }),
       ),

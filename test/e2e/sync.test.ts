@@ -70,7 +70,7 @@ describe('sync: push, queue, partial, optimal time, pull', () => {
         pushItem({
           mobile_id: created.mobile_id,
           base_version: 1,
-          data: taskData({ jobstatus: 'COMPLETED' }),
+          data: taskData({ jobstatus: 'INPROGRESS' }),
           client_updated_at: '2025-09-28T12:00:00Z',
         }),
       ]);
@@ -87,7 +87,7 @@ describe('sync: push, queue, partial, optimal time, pull', () => {
         server_version: 2,
         conflict_id: expect.any(String),
       });
-      expect(stale.body.results[0].record.data.jobstatus).toBe('COMPLETED');
+      expect(stale.body.results[0].record.data.jobstatus).toBe('INPROGRESS');
     });
 
     it('corrects the client clock with device_time before most_recent_wins compares', async () => {
@@ -97,7 +97,7 @@ describe('sync: push, queue, partial, optimal time, pull', () => {
         pushItem({
           mobile_id: created.mobile_id,
           base_version: 1,
-          data: taskData({ jobstatus: 'COMPLETED' }),
+          data: taskData({ jobstatus: 'INPROGRESS' }),
           client_updated_at: '2025-09-28T12:00:00Z',
         }),
       ]);

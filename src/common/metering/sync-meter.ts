@@ -31,6 +31,8 @@ export class SyncMeter {
   appVersion: string | null = null;
   osVersion: string | null = null;
   clockOffsetMs: number | null = null;
+  /** Pushed items upcast from an older schema version. */
+  upcastItems = 0;
   readonly domainCounts: Record<string, DomainCounts> = {};
 
   constructor(

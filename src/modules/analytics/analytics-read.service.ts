@@ -11,6 +11,7 @@ import { DeviceHealthRepository } from './device-health.repository';
 import { AlertDto, DashboardDto, SnapshotDto } from './dto/analytics.dto';
 import type { AlertStatus } from './entities/sync-alert.entity';
 import { SnapshotRepository } from './snapshot.repository';
+import { SyncEventRepository } from './sync-event.repository';
 
 @Injectable()
 export class AnalyticsReadService {
@@ -22,19 +23,22 @@ export class AnalyticsReadService {
     private readonly alerts: AlertRepository,
     private readonly queueStats: QueueStatsService,
     private readonly conflicts: ConflictReportService,
+    private readonly events: SyncEventRepository,
   ) {}
 
   async dashboard(tenantId: string, now = new Date()): Promise<DashboardDto> {
     const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
-    const [latest, trend, unhealthy, alerts, queue, hotspots] = await Promise.all([
+    const [latest, trend, unhealthy, alerts, queue, hotspots, appVersions, upcast] = await Promise.all([
       this.snapshots.latest(this.db, tenantId),
       this.snapshots.listEndingBetween(this.db, tenantId, weekAgo, now, 24 * 7 * 4),
       this.devices.listBelow(this.db, tenantId, now, this.config.get('DEVICE_HEALTH_THRESHOLD'), 10),
       this.alerts.list(this.db, tenantId, 'open', 100),
       this.queueStats.pendingOfTenant(tenantId),
       this.conflicts.hotspots(tenantId, 7),
+      this.devices.appVersions(this.db, tenantId, new Date(now.getTime() - 30 * DAY_MS)),
+      this.events.upcastItemsSince(this.db, tenantId, weekAgo),
     ]);
-    return DashboardDto.from({ latest, trend, unhealthy, alerts, queue, hotspots });
+    return DashboardDto.from({ latest, trend, unhealthy, alerts, queue, hotspots, appVersions, upcast });
   }
 
   async listSnapshots(tenantId: string, from: string | undefined, to: string | undefined): Promise<SnapshotDto[]> {

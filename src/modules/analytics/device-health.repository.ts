@@ -42,6 +42,24 @@ export class DeviceHealthRepository {
     return rows[0];
   }
 
+  /** The app versions the tenant's devices last reported (null: never said), most devices first. */
+  async appVersions(
+    db: Queryable,
+    tenantId: string,
+    since: Date,
+  ): Promise<Array<{ app_version: string | null; devices: number; last_sync_at: Date }>> {
+    return sql(
+      db,
+      `SELECT h.app_version, count(*)::int AS devices, max(h.last_sync_at) AS last_sync_at
+         FROM sync_device_health h
+        WHERE h.tenant_id = $1 AND h.last_sync_at >= $2
+        GROUP BY h.app_version
+        ORDER BY devices DESC, h.app_version NULLS LAST
+        LIMIT 50`,
+      [tenantId, since.toISOString()],
+    );
+  }
+
   /** Devices scoring below `threshold`, lowest first. */
   async listBelow(
     db: Queryable,

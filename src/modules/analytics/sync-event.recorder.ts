@@ -43,6 +43,7 @@ export class SyncEventRecorder implements SyncEventSink {
         bytesRaw: meter.bytesRaw,
         bytesSent: meter.bytesSent,
         bytesSavedDelta: meter.bytesSavedDelta,
+        upcastItems: meter.upcastItems,
         networkType: meter.networkType,
         appVersion: meter.appVersion,
         osVersion: meter.osVersion,

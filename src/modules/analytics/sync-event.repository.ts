@@ -23,6 +23,8 @@ export interface SyncEventInsert {
   appVersion: string | null;
   osVersion: string | null;
   clockOffsetMs: number | null;
+  /** Pushed items upcast from an older schema version (0 when not given). */
+  upcastItems?: number;
   domainCounts: Record<string, DomainCounts>;
 }
 
@@ -44,9 +46,9 @@ export class SyncEventRepository {
       `WITH event AS (
          INSERT INTO sync_event (tenant_id, occurred_at, kind, device_id, user_id, success, duration_ms, items,
                                  conflicts, auto_resolved, manual, bytes_raw, bytes_sent, bytes_saved_delta,
-                                 network_type, domain_counts)
+                                 network_type, domain_counts, upcast_items)
          VALUES ($1, COALESCE($2::timestamptz, now()), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                 $16::jsonb)
+                 $16::jsonb, $20)
          RETURNING tenant_id, occurred_at, device_id, user_id, success, duration_ms, conflicts, network_type)
        INSERT INTO sync_device_health AS h
          (tenant_id, device_id, user_id, last_sync_at, total_syncs, failed_syncs_count, avg_sync_duration_ms,
@@ -90,8 +92,20 @@ export class SyncEventRepository {
         event.appVersion,
         event.osVersion,
         event.clockOffsetMs === null ? null : Math.round(event.clockOffsetMs),
+        event.upcastItems ?? 0,
       ],
     );
+  }
+
+  /** Pushed items upcast from an older schema version since `since`. */
+  async upcastItemsSince(db: Queryable, tenantId: string, since: Date): Promise<number> {
+    const rows = await sql<{ n: number }>(
+      db,
+      `SELECT COALESCE(sum(upcast_items), 0)::int AS n FROM sync_event
+        WHERE tenant_id = $1 AND occurred_at >= $2 AND upcast_items > 0`,
+      [tenantId, since.toISOString()],
+    );
+    return rows[0].n;
   }
 
   async pruneOlderThan(db: Queryable, cutoff: Date): Promise<number> {

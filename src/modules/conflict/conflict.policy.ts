@@ -67,6 +67,13 @@ export interface MergeDetails {
   conflicting_fields: string[];
   protected_fields_kept?: string[];
   three_way: boolean;
+  /** A review a domain invariant asked for (strategy `invariant`): INVALID_TRANSITION or ATTENDANCE_OVERLAP. */
+  reason?: string;
+  /** The tenant's switch of the rule, the field, what the rule saw and why it refused. */
+  invariant?: string;
+  field?: string;
+  rule?: Record<string, unknown>;
+  message?: string;
 }
 
 export interface ConflictResolution {

@@ -7,6 +7,7 @@ import { AppConfig } from '../../config/app-config';
 import { defaultPolicy } from '../conflict/conflict.policy';
 import { ConflictLogService } from '../conflict/conflict-log.service';
 import { ConflictPolicyService } from '../conflict/conflict-policy.service';
+import { ItemShapeService } from '../record-shape/item-shape.service';
 import { DirectoryService } from '../scope/directory.service';
 import { highestSeq, refKey, ScopeIndexService, StoredScope, versionKeys } from '../scope/scope-index.service';
 import { announceChange } from '../live/change-signal';
@@ -22,16 +23,18 @@ import {
   WrittenRecord,
 } from '../sync/sync-record-store.service';
 import { ClaimFilter, ItemOutcome, QueueItemRepository } from './queue-item.repository';
-import { ItemResult, planBatch, PlannedItem, WriteGuard } from './queue.policy';
+import { ItemResult, planBatch, PlannedItem, rejectItems, WriteGuard } from './queue.policy';
 import { ItemPrincipal, scopeGuard } from './write-guard.policy';
 
 export interface ProcessedBatch {
   items: PlannedItem[];
   results: Map<string, ItemResult>;
+  /** Items upcast from an older schema version. */
+  upcast: number;
 }
 
 export function emptyBatch(): ProcessedBatch {
-  return { items: [], results: new Map() };
+  return { items: [], results: new Map(), upcast: 0 };
 }
 
 /** What a batch's write checks and scope keys read once, under the record locks. */
@@ -59,6 +62,7 @@ export class BatchProcessorService {
     private readonly rules: SyncRulesService,
     private readonly directory: DirectoryService,
     private readonly scopes: ScopeIndexService,
+    private readonly shapes: ItemShapeService,
   ) {}
 
   /** `actor`: the caller whose request applies the items (push, partial sync); without one, each item's user. */
@@ -75,13 +79,16 @@ export class BatchProcessorService {
   async applyItems(
     manager: EntityManager,
     tenantId: string,
-    items: PlannedItem[],
+    claimed: PlannedItem[],
     started: bigint,
     actor?: Principal,
   ): Promise<ProcessedBatch> {
-    const keys = uniqueKeys(items);
+    const keys = uniqueKeys(claimed);
     await this.records.lock(manager, tenantId, keys);
     const current = await this.records.find(manager, tenantId, keys);
+    // Upcast to the current schema versions and validated: the planner sees only current shapes.
+    const shaped = await this.shapes.prepare(manager, tenantId, claimed, current);
+    const items = shaped.items;
     const versions = new Map(current.map((row) => [recordKey(row.domain, row.mobile_id), row.version]));
     const wanted = items.filter(
       (item) =>
@@ -98,7 +105,7 @@ export class BatchProcessorService {
       ? null
       : await this.batchScope(manager, tenantId, items, current, actor);
     const plan = planBatch(
-      { now: new Date(), guard: scope?.guard },
+      { now: new Date(), guard: scope?.guard, invariant: shaped.invariant },
       items,
       current,
       revisions,
@@ -106,14 +113,16 @@ export class BatchProcessorService {
       defaultPolicy,
     );
 
+    rejectItems(plan, claimed, shaped.rejected);
+
     await this.conflicts.recordConflicts(manager, tenantId, plan.conflicts);
     await this.records.writeRevisions(manager, tenantId, plan.writes);
-    const outcomes: ItemOutcome[] = items.map((item) => ({
+    const outcomes: ItemOutcome[] = claimed.map((item) => ({
       id: item.id,
       status: plan.statuses.get(item.id)!,
       result: plan.results.get(item.id)!,
     }));
-    const msPerItem = Number(process.hrtime.bigint() - started) / 1e6 / items.length;
+    const msPerItem = Number(process.hrtime.bigint() - started) / 1e6 / claimed.length;
     await this.items.markDone(manager, tenantId, outcomes, msPerItem);
     // Last: the tenant's feed lock is held from here to commit, so keep that stretch short.
     const written = await this.records.writeCurrent(manager, tenantId, plan.writes);
@@ -124,7 +133,7 @@ export class BatchProcessorService {
         tenantId,
         changeSeq: highestSeq(written.map((row) => ({ changeSeq: row.change_seq }))),
       });
-    return { items, results: plan.results };
+    return { items: claimed, results: plan.results, upcast: shaped.upcast };
   }
 
   /**
@@ -237,6 +246,7 @@ export function meterBatch(meter: SyncMeter, batch: ProcessedBatch): void {
     meter.autoResolved += conflict - manual;
     meter.countDomain(item.domain, { items: 1, conflicts: conflict, manual, auto_resolved: conflict - manual });
   }
+  meter.upcastItems += batch.upcast;
 }
 
 function uniqueKeys(items: PlannedItem[]): RecordKey[] {

@@ -147,6 +147,7 @@ export class PushIntakeService {
             deleted: item.deleted ?? false,
             client_updated_at: clientUpdatedAt,
             priority,
+            schema_version: item.schema_version,
           },
           canonicalData,
         ),
@@ -158,6 +159,7 @@ export class PushIntakeService {
         client_updated_at: clientUpdatedAt,
         priority: PRIORITY_RANK[priority],
         clock_offset_ms: clockOffsetMs,
+        schema_version: item.schema_version ?? null,
       };
     });
   }
@@ -216,5 +218,6 @@ function toPlanned(item: NewQueueItem, id: string, deviceId: string, userId: str
     client_updated_at: item.client_updated_at === null ? null : new Date(item.client_updated_at),
     clock_offset_ms: item.clock_offset_ms,
     priority: item.priority,
+    schema_version: item.schema_version,
   };
 }

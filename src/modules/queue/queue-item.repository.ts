@@ -14,6 +14,7 @@ export interface NewQueueItem {
   client_updated_at: string | null;
   priority: number;
   clock_offset_ms: number | null;
+  schema_version: number | null;
 }
 
 export interface StoredItem {
@@ -48,7 +49,8 @@ const MUTATION_ARBITER = '(tenant_id, user_id, device_id, client_mutation_id) WH
 const MUTATION_ARBITER_NO_USER = '(tenant_id, device_id, client_mutation_id) WHERE user_id IS NULL';
 
 const CLAIMED_COLUMNS = `q.id, q.device_id, q.user_id, q.client_mutation_id, q.domain, q.mobile_id, q.base_version,
-  q.payload, q.deleted, q.client_updated_at, q.clock_offset_ms::float8 AS clock_offset_ms, q.priority`;
+  q.payload, q.deleted, q.client_updated_at, q.clock_offset_ms::float8 AS clock_offset_ms, q.priority,
+  q.schema_version`;
 
 /** sync_queue_item: ingest, claims (SKIP LOCKED) and results, each a single set-based statement. */
 @Injectable()
@@ -78,14 +80,16 @@ export class QueueItemRepository {
     return sql<{ id: string; client_mutation_id: string }>(
       db,
       `INSERT INTO sync_queue_item (tenant_id, device_id, user_id, client_mutation_id, payload_hash, domain, mobile_id,
-                                    base_version, payload, deleted, client_updated_at, priority, clock_offset_ms)
+                                    base_version, payload, deleted, client_updated_at, priority, clock_offset_ms,
+                                    schema_version)
        SELECT $1, $2, $3, i.client_mutation_id, i.payload_hash, i.domain, i.mobile_id, i.base_version, i.payload,
-              i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms
+              i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms, i.schema_version
        FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
               AS (client_mutation_id text, payload_hash text, domain text, mobile_id uuid, base_version int,
-                  payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint, clock_offset_ms bigint))
+                  payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint, clock_offset_ms bigint,
+                  schema_version int))
             WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
-                                 client_updated_at, priority, clock_offset_ms, ord)
+                                 client_updated_at, priority, clock_offset_ms, schema_version, ord)
        ORDER BY i.ord
        ON CONFLICT ${userId === null ? MUTATION_ARBITER_NO_USER : MUTATION_ARBITER} DO NOTHING
        RETURNING id, client_mutation_id`,

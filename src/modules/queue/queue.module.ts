@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConflictModule } from '../conflict/conflict.module';
+import { RecordShapeModule } from '../record-shape/record-shape.module';
 import { ScopeModule } from '../scope/scope.module';
 import { SyncModule } from '../sync/sync.module';
 import { BatchProcessorService } from './batch-processor.service';
@@ -12,7 +13,7 @@ import { QueueController } from './queue.controller';
 import { QueueScheduler } from './queue.scheduler';
 
 @Module({
-  imports: [ConflictModule, ScopeModule, SyncModule],
+  imports: [ConflictModule, ScopeModule, SyncModule, RecordShapeModule],
   controllers: [QueueController],
   providers: [
     QueueItemRepository,

@@ -3,6 +3,8 @@ import type { RecordRow } from '../sync/sync-record-store.service';
 import {
   canonicalJson,
   correctedClientTime,
+  InvariantBreach,
+  InvariantCheck,
   estimateSyncSeconds,
   isPeakHour,
   mutationHash,
@@ -10,6 +12,8 @@ import {
   planBatch,
   PlannedItem,
   recommendSyncTime,
+  rejectItems,
+  WriteGuard,
 } from './queue.policy';
 
 const ID = '550e8400-e29b-41d4-a716-446655440000';
@@ -50,6 +54,100 @@ const policies = new Map<string, EffectivePolicy>([['task', defaultPolicy('task'
 let ids = 0;
 const plan = (items: PlannedItem[], records: RecordRow[] = [], revisions: Parameters<typeof planBatch>[3] = []) =>
   planBatch({ now: NOW }, items, records, revisions, policies, defaultPolicy, () => `c-${++ids}`);
+
+const breach: InvariantBreach = {
+  reason: 'INVALID_TRANSITION',
+  invariant: 'task_jobstatus',
+  field: 'jobstatus',
+  rule: { from: 'COMPLETED', to: 'ASSIGNED', rule: 'not_allowed' },
+  message: 'jobstatus may not go from COMPLETED to ASSIGNED',
+};
+/** Refuses any write that sets jobstatus to ASSIGNED over another status. */
+const noReopen: InvariantCheck = (_item, before, after) =>
+  before !== null && before.jobstatus !== 'ASSIGNED' && after.data.jobstatus === 'ASSIGNED' ? breach : null;
+
+describe('planBatch with domain invariants beside the write guard', () => {
+  const withRules = (items: PlannedItem[], records: RecordRow[], guard?: WriteGuard) =>
+    planBatch({ now: NOW, guard, invariant: noReopen }, items, records, [], policies, defaultPolicy, () => 'c-inv');
+
+  it('sends an illegal move to review: a manual_required conflict keeping the device’s copy, nothing written', () => {
+    const result = withRules(
+      [item({ base_version: 1, payload: { jobstatus: 'ASSIGNED', remarks: 'redo' } })],
+      [record(1, { jobstatus: 'COMPLETED' })],
+    );
+    expect(result.writes).toEqual([]);
+    expect(result.statuses.get('1')).toBe('manual_required');
+    expect(result.results.get('1')).toMatchObject({
+      status: 'manual_required',
+      conflict_id: 'c-inv',
+      server_version: 1,
+      winning_version: 'none',
+      record: { version: 1, data: { jobstatus: 'COMPLETED' } },
+    });
+    expect(result.conflicts).toEqual([
+      expect.objectContaining({
+        strategy: 'invariant',
+        result: 'manual_required',
+        clientEntry: { jobstatus: 'ASSIGNED', remarks: 'redo' },
+        serverEntry: { jobstatus: 'COMPLETED' },
+        resultEntry: null,
+        mergeDetails: expect.objectContaining({ reason: 'INVALID_TRANSITION', conflicting_fields: ['jobstatus'] }),
+      }),
+    ]);
+  });
+
+  it('checks the winning copy of an automatic resolution, not only fresh edits', () => {
+    // most_recent_wins: the stale client edit is newer, so its jobstatus would win over COMPLETED.
+    const result = withRules(
+      [
+        item({
+          base_version: 1,
+          payload: { jobstatus: 'ASSIGNED' },
+          client_updated_at: new Date('2025-09-28T11:00:00Z'),
+        }),
+      ],
+      [record(2, { jobstatus: 'COMPLETED' })],
+    );
+    expect(result.writes).toEqual([]);
+    expect(result.conflicts).toEqual([expect.objectContaining({ strategy: 'invariant', serverVersion: 2 })]);
+  });
+
+  it('lets the scope guard refuse first: a forbidden write is rejected, never reviewed', () => {
+    const forbid: WriteGuard = (_item, _before, after) =>
+      after === null
+        ? { allowed: true }
+        : { allowed: false, readable: true, error: { code: 'FIELD_FORBIDDEN', message: 'no' } };
+    const result = withRules(
+      [item({ base_version: 1, payload: { jobstatus: 'ASSIGNED' } })],
+      [record(1, { jobstatus: 'COMPLETED' })],
+      forbid,
+    );
+    expect(result.results.get('1')).toMatchObject({ status: 'rejected', error: { code: 'FIELD_FORBIDDEN' } });
+    expect(result.conflicts).toEqual([]);
+  });
+
+  it('writes a legal move and lets the next item of the batch see it', () => {
+    const result = withRules(
+      [
+        item({ id: '1', base_version: 1, payload: { jobstatus: 'INPROGRESS' } }),
+        item({ id: '2', client_mutation_id: 'm-2', base_version: 2, payload: { jobstatus: 'ASSIGNED' } }),
+      ],
+      [record(1, { jobstatus: 'ASSIGNED' })],
+    );
+    expect(result.writes.map((w) => w.data)).toEqual([{ jobstatus: 'INPROGRESS' }]);
+    expect(result.results.get('2')).toMatchObject({ status: 'manual_required', server_version: 2 });
+  });
+});
+
+describe('rejectItems', () => {
+  it('turns a schema rejection into a per-item rejected result', () => {
+    const result = plan([]);
+    const error = { code: 'SCHEMA_INVALID', message: 'bad', details: [{ pointer: '/data/x', message: 'is required' }] };
+    rejectItems(result, [item({ id: '9' })], new Map([['9', error]]));
+    expect(result.statuses.get('9')).toBe('rejected');
+    expect(result.results.get('9')).toMatchObject({ status: 'rejected', record: null, error });
+  });
+});
 
 describe('planBatch', () => {
   it('creates a new record at version 1', () => {
@@ -201,6 +299,9 @@ describe('queue rules', () => {
     };
     expect(mutationHash(a)).toBe(mutationHash(b));
     expect(mutationHash(a)).not.toBe(mutationHash({ ...a, data: { a: 1, b: 3 } }));
+    // schema_version is hashed only when sent: an item without one hashes as before the field existed.
+    expect(mutationHash({ ...a, schema_version: null })).toBe(mutationHash(a));
+    expect(mutationHash({ ...a, schema_version: 1 })).not.toBe(mutationHash(a));
     expect(canonicalJson({ z: [1, { y: 1, x: 2 }] })).toBe('{"z":[1,{"x":2,"y":1}]}');
   });
 

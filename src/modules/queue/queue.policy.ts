@@ -18,6 +18,8 @@ export interface PlannedItem {
   client_updated_at: Date | null;
   clock_offset_ms: number | null;
   priority: number;
+  /** The schema version the device wrote the payload in (null or missing: the current one). */
+  schema_version?: number | null;
 }
 
 export const ITEM_STATUSES = ['applied', 'resolved', 'manual_required', 'rejected', 'queued'] as const;
@@ -44,11 +46,21 @@ export interface ItemResult {
   error: ItemError | null;
 }
 
+/**
+ * Where an item went wrong, one entry per place: a JSON pointer (RFC 6901) into the push item (`/data/jobstatus`,
+ * `/schema_version`), what is wrong there, and for a record field its name (FIELD_FORBIDDEN, SCHEMA_INVALID).
+ */
+export interface ItemErrorDetail {
+  pointer: string;
+  message: string;
+  field?: string;
+}
+
 export interface ItemError {
   code: string;
   message: string;
-  /** FIELD_FORBIDDEN: the supervisor-only fields the item changed. */
-  details?: Array<{ field: string }>;
+  /** FIELD_FORBIDDEN: the supervisor-only fields the item changed; SCHEMA_INVALID: where the data fails the schema. */
+  details?: ItemErrorDetail[];
 }
 
 /** A record as a write check sees it: the current server copy (pre-image) or the version an item would write. */
@@ -76,6 +88,28 @@ export type WriteGuard = (
   before: GuardedVersion | null,
   after: GuardedVersion | null,
 ) => GuardVerdict;
+
+/** A domain rule (DOMAINS.md) a write would break: the conflict log's merge_details of the review it goes to. */
+export interface InvariantBreach {
+  reason: 'INVALID_TRANSITION' | 'ATTENDANCE_OVERLAP';
+  /** The tenant's switch that governs the rule (ticket_status, attendance_overlap, ...). */
+  invariant: string;
+  /** The record field the rule is about. */
+  field: string;
+  /** What the rule saw: from/to status and rule name, or the overlapping records. */
+  rule: Record<string, unknown>;
+  message: string;
+}
+
+/**
+ * The tenant's switched-on invariants of one write (`before` null: a create); null when the write may go ahead,
+ * which the check takes as written (the next item of the record, or the next punch of the person, sees it).
+ */
+export type InvariantCheck = (
+  item: PlannedItem,
+  before: Entry | null,
+  after: { data: Entry; deleted: boolean },
+) => InvariantBreach | null;
 
 export interface BatchPlan {
   writes: RecordWrite[];
@@ -124,10 +158,13 @@ export function mutationHash(
     deleted: boolean;
     client_updated_at: string | null;
     priority: string;
+    /** Hashed only when sent, so a mutation without one hashes as it always did. */
+    schema_version?: number | null;
   },
   canonicalData: string = canonicalJson(mutation.data),
 ): string {
-  const { data: _data, ...rest } = mutation;
+  const { data: _data, schema_version: schemaVersion, ...withoutVersion } = mutation;
+  const rest = schemaVersion == null ? withoutVersion : { ...withoutVersion, schema_version: schemaVersion };
   const envelope = canonicalJson({
     ...rest,
     mobile_id: rest.mobile_id.toLowerCase(),
@@ -153,7 +190,7 @@ function copyOf(domain: string, mobileId: string, state: RecordState | undefined
  * revision. Pure: all state comes in, the writes, conflict log rows and results go out.
  */
 export function planBatch(
-  tenantContext: { now: Date; guard?: WriteGuard },
+  tenantContext: { now: Date; guard?: WriteGuard; invariant?: InvariantCheck },
   items: PlannedItem[],
   records: RecordRow[],
   revisions: RevisionRow[],
@@ -204,6 +241,50 @@ export function planBatch(
         error: verdict.error,
       });
     };
+    const invariant = tenantContext.invariant ?? (() => null);
+    /** An illegal move goes to a supervisor: a manual_required conflict keeping the device's copy, nothing written. */
+    const review = (breach: InvariantBreach, baseEntry: Entry | null): void => {
+      const conflictId = newId();
+      plan.conflicts.push({
+        id: conflictId,
+        domain: item.domain,
+        mobileId: item.mobile_id,
+        deviceId: item.device_id,
+        userId: item.user_id,
+        serverVersion: current?.version ?? null,
+        clientVersion: item.base_version,
+        baseVersion: baseEntry ? item.base_version : null,
+        strategy: 'invariant',
+        result: 'manual_required',
+        winningVersion: 'none',
+        mergeDetails: {
+          from_client: [],
+          from_server: [],
+          conflicting_fields: [breach.field],
+          three_way: baseEntry !== null,
+          ...breach,
+        },
+        serverEntry: current?.data ?? {},
+        clientEntry: item.payload,
+        baseEntry,
+        resultEntry: null,
+        source: 'push',
+        queueItemId: item.id,
+        clientMutationId: item.client_mutation_id,
+        resolvedBy: null,
+        resolvedAt: null,
+        notify: (policies.get(item.domain) ?? policyFor(item.domain)).notify_on_conflict,
+      });
+      plan.statuses.set(item.id, 'manual_required');
+      plan.results.set(item.id, {
+        ...base,
+        status: 'manual_required',
+        server_version: current?.version ?? null,
+        winning_version: 'none',
+        conflict_id: conflictId,
+        record: copyOf(item.domain, item.mobile_id, current),
+      });
+    };
     const preImage = current === undefined ? null : guard(item, current, null);
     if (preImage !== null && !preImage.allowed) {
       refuse(preImage);
@@ -252,6 +333,11 @@ export function planBatch(
         refuse(verdict);
         continue;
       }
+      const breach = invariant(item, current?.data ?? null, { data: item.payload, deleted: item.deleted });
+      if (breach) {
+        review(breach, current && item.base_version > 0 ? current.data : null);
+        continue;
+      }
       const version = write(item.payload, item.deleted, 'push', clientTime);
       plan.statuses.set(item.id, 'processed');
       plan.results.set(item.id, { ...base, status: 'applied', server_version: version, winning_version: 'client' });
@@ -276,6 +362,11 @@ export function planBatch(
       const verdict = guard(item, current, { version: current.version + 1, data: winning, deleted });
       if (!verdict.allowed) {
         refuse(verdict);
+        continue;
+      }
+      const breach = invariant(item, current.data, { data: winning, deleted });
+      if (breach) {
+        review(breach, baseEntry);
         continue;
       }
     }
@@ -326,6 +417,30 @@ export function planBatch(
     });
   }
   return plan;
+}
+
+/** Items refused before planning (their schema): a per-item `rejected` result, nothing written. */
+export function rejectItems(
+  plan: BatchPlan,
+  items: readonly PlannedItem[],
+  errors: ReadonlyMap<string, ItemError>,
+): void {
+  for (const item of items) {
+    const error = errors.get(item.id);
+    if (!error) continue;
+    plan.statuses.set(item.id, 'rejected');
+    plan.results.set(item.id, {
+      client_mutation_id: item.client_mutation_id,
+      mobile_id: item.mobile_id,
+      domain: item.domain,
+      status: 'rejected',
+      server_version: null,
+      winning_version: null,
+      conflict_id: null,
+      record: null,
+      error,
+    });
+  }
 }
 
 /**

@@ -92,7 +92,10 @@ describe(scopeGuard.name, () => {
       status: 'rejected',
       server_version: 1,
       record: { version: 1, data: assigned },
-      error: { code: 'FIELD_FORBIDDEN', details: [{ field: 'people' }] },
+      error: {
+        code: 'FIELD_FORBIDDEN',
+        details: [{ pointer: '/data/people', message: expect.any(String), field: 'people' }],
+      },
     });
   });
 

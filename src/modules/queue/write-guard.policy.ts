@@ -1,4 +1,5 @@
 import type { Domain } from '../../common/domain';
+import { escapePointer } from '../record-shape/upcast.policy';
 import { authorizeWrite, canRead, RecordData } from '../scope/scope.policy';
 import type { SyncRules } from '../scope/sync-rules.policy';
 import { recordKey } from '../sync/sync-record-store.service';
@@ -77,7 +78,15 @@ export function scopeGuard(context: GuardContext): WriteGuard {
       error: {
         code: verdict.code,
         message: verdict.message,
-        ...(verdict.code === 'FIELD_FORBIDDEN' ? { details: verdict.fields.map((field) => ({ field })) } : {}),
+        ...(verdict.code === 'FIELD_FORBIDDEN'
+          ? {
+              details: verdict.fields.map((field) => ({
+                pointer: `/data/${escapePointer(field)}`,
+                message: "only a supervisor of the record's groups may change it",
+                field,
+              })),
+            }
+          : {}),
       },
     };
   };

@@ -38,6 +38,12 @@ export function statusField(domain: string): string | undefined {
   return TABLES[domain]?.table.field;
 }
 
+/** The switch that governs a refused transition: the closing comment, else the domain's table. */
+export function invariantOfTransition(verdict: Extract<TransitionVerdict, { ok: false }>): InvariantName {
+  if (verdict.rule === 'comment_required') return 'ticket_closing_comment';
+  return TABLES[verdict.domain]?.invariant ?? 'ticket_status';
+}
+
 /** Every invariant on: what a tenant without switches gets. */
 export const ALL_ON = (_name: InvariantName): boolean => true;
 

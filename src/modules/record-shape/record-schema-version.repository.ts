@@ -24,6 +24,24 @@ export class RecordSchemaVersionRepository {
     );
   }
 
+  /**
+   * What a batch needs of a tenant, in one statement: every schema version (oldest first) and the names of the
+   * invariants the tenant switched off. invariant_setting is read here only so the push path pays one statement.
+   */
+  async shapesOf(db: Queryable, tenantId: string): Promise<{ rows: SchemaVersionRow[]; disabled: string[] }> {
+    const [row] = await sql<{ rows: SchemaVersionRow[]; disabled: string[] }>(
+      db,
+      `SELECT COALESCE((SELECT jsonb_agg(jsonb_build_object('domain', domain, 'version', version,
+                                                            'json_schema', json_schema, 'upcast', upcast,
+                                                            'created_by', created_by, 'created_at', created_at)
+                                         ORDER BY domain, version)
+                          FROM record_schema_version WHERE tenant_id = $1), '[]'::jsonb) AS rows,
+              ARRAY(SELECT name FROM invariant_setting WHERE tenant_id = $1 AND NOT enabled ORDER BY name) AS disabled`,
+      [tenantId],
+    );
+    return { rows: row.rows.map((r) => ({ ...r, created_at: new Date(r.created_at) })), disabled: row.disabled };
+  }
+
   /** Inserts the next version; undefined when that version already exists (a concurrent PUT won). */
   async insert(
     db: Queryable,

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Queryable } from '../../database/sql';
-import { InvariantSettingRepository } from './invariant-setting.repository';
 import { InvariantName, isInvariantName } from './invariant.policy';
 import { RecordSchemaVersionRepository, SchemaVersionRow } from './record-schema-version.repository';
 import { schemaFields, VersionShape } from './upcast.policy';
@@ -40,7 +39,7 @@ export function tenantShapes(rows: readonly SchemaVersionRow[], disabled: Iterab
   return { domains, disabled: new Set(disabled) };
 }
 
-/** Loads a tenant's shapes once (two statements) and keeps them until a PUT invalidates them or they age out. */
+/** Loads a tenant's shapes once (one statement) and keeps them until a PUT invalidates them or they age out. */
 @Injectable()
 export class RecordShapeCatalog {
   private readonly cache = new Map<string, { shapes: TenantShapes; loadedAt: number }>();
@@ -48,16 +47,13 @@ export class RecordShapeCatalog {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly schemas: RecordSchemaVersionRepository,
-    private readonly invariants: InvariantSettingRepository,
   ) {}
 
   async forTenant(tenantId: string, db: Queryable = this.db, now = Date.now()): Promise<TenantShapes> {
     const cached = this.cache.get(tenantId);
     if (cached && now - cached.loadedAt < SHAPE_CACHE_TTL_MS) return cached.shapes;
-    const rows = await this.schemas.listForTenant(db, tenantId);
-    const switches = await this.invariants.list(db, tenantId);
-    const disabled = switches.filter((s) => !s.enabled && isInvariantName(s.name)).map((s) => s.name as InvariantName);
-    const shapes = tenantShapes(rows, disabled);
+    const { rows, disabled } = await this.schemas.shapesOf(db, tenantId);
+    const shapes = tenantShapes(rows, disabled.filter(isInvariantName));
     this.cache.delete(tenantId);
     this.cache.set(tenantId, { shapes, loadedAt: now });
     if (this.cache.size > MAX_TENANTS) this.cache.delete(this.cache.keys().next().value!);

@@ -3,6 +3,7 @@ import { SyncRecordStoreModule } from '../sync/sync-record-store.module';
 import { InvariantSettingRepository } from './invariant-setting.repository';
 import { InvariantController } from './invariant.controller';
 import { InvariantService } from './invariant.service';
+import { ItemShapeService } from './item-shape.service';
 import { RecordSchemaVersionRepository } from './record-schema-version.repository';
 import { RecordSchemaController } from './record-schema.controller';
 import { RecordSchemaService } from './record-schema.service';
@@ -22,7 +23,8 @@ import { SchemaValidatorCache } from './schema-validator';
     RecordSchemaService,
     InvariantService,
     RecordShapeService,
+    ItemShapeService,
   ],
-  exports: [RecordShapeService, RecordSchemaService, InvariantService],
+  exports: [RecordShapeService, ItemShapeService, RecordSchemaService, InvariantService],
 })
 export class RecordShapeModule {}

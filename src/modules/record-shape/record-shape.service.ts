@@ -16,7 +16,7 @@ import {
 } from './record-shape.policy';
 import { SchemaValidatorCache } from './schema-validator';
 import type { TransitionVerdict } from './transition.policy';
-import type { RecordData } from './upcast.policy';
+import type { LossyStep, RecordData } from './upcast.policy';
 
 /** A record the push path is about to write: the server's current copy and the client's (already shaped) copy. */
 export interface InvariantInput {
@@ -73,6 +73,35 @@ export class RecordShapeService {
   ): Promise<DowncastOutcome[]> {
     const shapes = await this.catalog.forTenant(tenantId, db);
     return items.map((item) => downcastItem(shapes.domains.get(item.domain), item));
+  }
+
+  /**
+   * Stored records for a pull that asked for older versions (`asked(domain)`; undefined: as stored). Per key the
+   * data in the shape sent, the version it is in and what could not be undone; a domain without schemas is left
+   * out (its records go as stored), as is a version the domain does not have (they go in the current shape, which
+   * `schema_version` then says). One catalog read (cached) for the page.
+   */
+  async downcastRecords(
+    tenantId: string,
+    records: ReadonlyArray<{ key: string; domain: string; data: RecordData }>,
+    asked: (domain: string) => number | undefined,
+    db: Queryable = this.db,
+  ): Promise<Map<string, { data: RecordData; schema_version: number; lossy: LossyStep[] }>> {
+    const shapes = await this.catalog.forTenant(tenantId, db);
+    const out = new Map<string, { data: RecordData; schema_version: number; lossy: LossyStep[] }>();
+    for (const record of records) {
+      const domain = shapes.domains.get(record.domain);
+      const version = asked(record.domain);
+      if (!domain || version === undefined) continue;
+      const outcome = downcastItem(domain, { ...record, schema_version: version });
+      out.set(
+        record.key,
+        outcome.ok
+          ? { data: outcome.data, schema_version: version, lossy: outcome.lossy }
+          : { data: record.data, schema_version: domain.current.version, lossy: [] },
+      );
+    }
+    return out;
   }
 
   /**

@@ -6,6 +6,7 @@ import { SyncHistoryRepository } from './sync-history.repository';
 import { SyncLiveService } from './sync-live.service';
 import { SyncPositionService } from './sync-position.service';
 import { SyncPurgeService } from './sync-purge.service';
+import { RecordShapeModule } from '../record-shape/record-shape.module';
 import { ScopeModule } from '../scope/scope.module';
 import { SyncRecordStoreModule } from './sync-record-store.module';
 import { SyncRecordsService } from './sync-records.service';
@@ -17,7 +18,7 @@ import { SyncController } from './sync.controller';
 import { SyncService } from './sync.service';
 
 @Module({
-  imports: [BandwidthModule, LiveModule, ScopeModule, SyncRecordStoreModule],
+  imports: [BandwidthModule, LiveModule, RecordShapeModule, ScopeModule, SyncRecordStoreModule],
   controllers: [SyncController, SyncStreamController, SyncSnapshotController],
   providers: [
     SyncRecordsService,

@@ -8,6 +8,8 @@ import { CursorCodec } from '../../common/pagination/cursor';
 import type { SyncMeter } from '../../common/metering/sync-meter';
 import { AppConfig } from '../../config/app-config';
 import { BandwidthService } from '../bandwidth/bandwidth.service';
+import { deepEqual } from '../conflict/conflict.policy';
+import { RecordShapeService } from '../record-shape/record-shape.service';
 import { FeedPosition, ScopeFeedService } from '../scope/scope-feed.service';
 import { ChangeDto, PullBodyDto, PullResponseDto, RemovalDto } from './dto/sync.dto';
 import { recordKey, RecordRow, SyncRecordRepository } from './sync-record.repository';
@@ -84,6 +86,7 @@ export class SyncService {
     private readonly positions: SyncPositionService,
     private readonly feed: ScopeFeedService,
     private readonly config: AppConfig,
+    private readonly shapes: RecordShapeService,
   ) {}
 
   /**
@@ -114,7 +117,10 @@ export class SyncService {
       known.size > 0
         ? await this.withDeltas(principal.tenantId, records, known, meter)
         : records.map((row) => ChangeDto.from(row));
-    const byRecord = new Map(changes.map((change) => [recordKey(change.domain, change.mobile_id), change]));
+    const shaped = request.schema_version
+      ? await this.inVersions(principal.tenantId, records, changes, request.schema_version)
+      : changes;
+    const byRecord = new Map(shaped.map((change) => [recordKey(change.domain, change.mobile_id), change]));
     return {
       page: {
         changes: page.entries.map((entry) =>
@@ -126,6 +132,39 @@ export class SyncService {
       },
       keys: page.keys,
     };
+  }
+
+  /**
+   * The page in the schema versions the device asked for: a downcast change goes with its full data (a patch is
+   * computed between current shapes), its `schema_version` and the steps that could not be undone.
+   */
+  private async inVersions(
+    tenantId: string,
+    records: RecordRow[],
+    changes: ChangeDto[],
+    asked: string,
+  ): Promise<ChangeDto[]> {
+    const versions = parseSchemaVersions(asked);
+    const live = records.filter((row) => !row.deleted);
+    const shaped = await this.shapes.downcastRecords(
+      tenantId,
+      live.map((row) => ({ key: recordKey(row.domain, row.mobile_id), domain: row.domain, data: row.data })),
+      (domain) => versions.get(domain) ?? versions.get('*'),
+    );
+    const rows = new Map(live.map((row) => [recordKey(row.domain, row.mobile_id), row]));
+    return changes.map((change) => {
+      const key = recordKey(change.domain, change.mobile_id);
+      const shape = shaped.get(key);
+      if (!shape) return change;
+      const unchanged = deepEqual(shape.data, rows.get(key)!.data);
+      const base = unchanged ? change : ChangeDto.from(rows.get(key)!);
+      return {
+        ...base,
+        ...(unchanged ? {} : { data: shape.data }),
+        schema_version: shape.schema_version,
+        ...(shape.lossy.length > 0 ? { lossy: shape.lossy } : {}),
+      };
+    });
   }
 
   private async tenantPage(
@@ -244,6 +283,17 @@ export class SyncService {
       return ChangeDto.patch(row, base.version, choice.patch);
     });
   }
+}
+
+/** `3` (every domain) or `task:1,ticket:2`, as the DTO's pattern lets it through. */
+function parseSchemaVersions(raw: string): Map<string, number> {
+  if (/^\d+$/.test(raw)) return new Map([['*', Number(raw)]]);
+  return new Map(
+    raw.split(',').map((pair) => {
+      const [domain, version] = pair.split(':');
+      return [domain, Number(version)] as const;
+    }),
+  );
 }
 
 function knownVersions(raw: Record<string, number> | undefined): Map<string, number> {

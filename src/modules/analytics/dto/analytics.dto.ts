@@ -257,6 +257,15 @@ export class QueueSummaryDto {
   high_priority!: number;
 }
 
+/** One app version the tenant's devices run (from device health, devices synced in the last 30 days). */
+export class AppVersionDto {
+  /** As the devices report it in device_info.app_version; null: devices that never said. */
+  @ApiProperty({ type: 'string', nullable: true, example: '5.3.0' })
+  app_version!: string | null;
+  devices!: number;
+  last_sync_at!: string;
+}
+
 export class DashboardDto {
   @ApiProperty({ type: SnapshotDto, nullable: true })
   latest_snapshot!: SnapshotDto | null;
@@ -271,6 +280,11 @@ export class DashboardDto {
   @ApiProperty({ type: [AlertDto] })
   open_alerts!: AlertDto[];
   queue!: QueueSummaryDto;
+  /** App versions in use, most devices first. */
+  @ApiProperty({ type: [AppVersionDto] })
+  app_versions!: AppVersionDto[];
+  /** Pushed items upcast from an older schema version in the last 7 days. */
+  upcast_items_7days!: number;
 
   static from(parts: {
     latest: SnapshotRow | undefined;
@@ -279,6 +293,8 @@ export class DashboardDto {
     alerts: AlertRow[];
     queue: QueueSummaryDto;
     hotspots: ConflictHotspotDto[];
+    appVersions: Array<{ app_version: string | null; devices: number; last_sync_at: Date }>;
+    upcast: number;
   }): DashboardDto {
     return {
       latest_snapshot: parts.latest ? SnapshotDto.from(parts.latest) : null,
@@ -287,6 +303,11 @@ export class DashboardDto {
       conflict_hotspots: parts.hotspots,
       open_alerts: parts.alerts.map((row) => AlertDto.from(row)),
       queue: parts.queue,
+      app_versions: parts.appVersions.map((row) => ({
+        ...row,
+        last_sync_at: new Date(row.last_sync_at).toISOString(),
+      })),
+      upcast_items_7days: parts.upcast,
     };
   }
 }

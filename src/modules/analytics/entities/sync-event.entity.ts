@@ -50,6 +50,10 @@ export class SyncEventEntity {
   @Column({ name: 'bytes_saved_delta', type: 'bigint', default: 0 })
   bytesSavedDelta!: string;
 
+  /** Pushed items upcast from an older schema version (API.md "Record shapes across app versions"). */
+  @Column({ name: 'upcast_items', type: 'integer', default: 0 })
+  upcastItems!: number;
+
   @Column({ name: 'network_type', type: 'text', nullable: true })
   networkType!: string | null;
 

@@ -47,6 +47,14 @@ export function pushRequestSchema(maxItems: number) {
             },
             deleted: { type: 'boolean', default: false },
             priority: { type: 'string', enum: PRIORITIES, default: 'medium' },
+            schema_version: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 2147483646,
+              description:
+                "The tenant's schema version of the domain the device wrote `data` in; older versions are upcast to the " +
+                'current one before the conflict engine sees them. Missing: the current version.',
+            },
           },
         },
       },
@@ -104,10 +112,22 @@ export class RecordCopyDto {
   data!: Record<string, unknown> | null;
 }
 
+/** One place an item went wrong: a JSON pointer into the push item, what is wrong there, the record field if any. */
+export class ItemErrorDetailDto {
+  @ApiProperty({ example: '/data/jobstatus' })
+  pointer!: string;
+  message!: string;
+  /** FIELD_FORBIDDEN and SCHEMA_INVALID at a top-level field: the record field's name. */
+  field?: string;
+}
+
 export class ItemErrorDto {
   @ApiProperty({ example: 'VERSION_AHEAD' })
   code!: string;
   message!: string;
+  /** FIELD_FORBIDDEN, SCHEMA_INVALID, SCHEMA_VERSION_UNKNOWN: where, one entry per place. */
+  @ApiPropertyOptional({ type: [ItemErrorDetailDto] })
+  details?: ItemErrorDetailDto[];
 }
 
 export class PushResultDto {

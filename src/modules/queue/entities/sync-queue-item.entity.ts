@@ -47,6 +47,10 @@ export class SyncQueueItemEntity {
   @Column({ type: 'jsonb' })
   payload!: Record<string, unknown>;
 
+  /** The schema version the device wrote the payload in (null: it sent none, so the current one). */
+  @Column({ name: 'schema_version', type: 'integer', nullable: true })
+  schemaVersion!: number | null;
+
   @Column({ type: 'boolean', default: false })
   deleted!: boolean;
 

@@ -7,6 +7,9 @@ import type { RecordRow } from '../sync-record.repository';
 export const REMOVAL_REASONS = ['reassigned', 'access_revoked', 'rules_changed'] as const;
 export type RemovalReason = (typeof REMOVAL_REASONS)[number];
 
+const DOMAIN_NAME = '(journal|attendance|task|ticket|work_order)';
+const SCHEMA_VERSIONS = new RegExp(`^([1-9]\\d{0,8}|${DOMAIN_NAME}:[1-9]\\d{0,8}(,${DOMAIN_NAME}:[1-9]\\d{0,8})*)$`);
+
 const DOMAIN_LIST = /^(journal|attendance|task|ticket|work_order)(,(journal|attendance|task|ticket|work_order))*$/;
 
 export class PullQueryDto {
@@ -33,6 +36,19 @@ export class PullQueryDto {
     message: 'domains must be a comma-separated list of journal, attendance, task, ticket, work_order',
   })
   domains?: string;
+
+  /**
+   * The schema version the device reads records in: one for every domain (`3`) or per domain (`task:1,ticket:2`).
+   * Records are downcast where the steps allow it; each change then says its `schema_version`.
+   */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? String(value) : value))
+  @IsString()
+  @Matches(SCHEMA_VERSIONS, {
+    message: 'schema_version must be a version (3) or domain:version pairs (task:1,ticket:2)',
+  })
+  @ApiPropertyOptional({ type: 'string', example: 'task:1,ticket:2' })
+  schema_version?: string;
 
   /** Caps the page at this network quality's batch size (BATCH_SIZES). */
   @IsOptional()
@@ -70,6 +86,16 @@ export class PullBodyDto extends PullQueryDto {
   delta?: boolean;
 }
 
+export class LossyStepDto {
+  /** The version whose step could not be undone. */
+  version!: number;
+  /** The step's index in that version's upcast list. */
+  step!: number;
+  op!: string;
+  field!: string;
+  reason!: string;
+}
+
 export class ChangeDto {
   domain!: string;
   mobile_id!: string;
@@ -84,6 +110,12 @@ export class ChangeDto {
   @ApiPropertyOptional({ type: 'array', items: { type: 'object', additionalProperties: true } })
   patch?: Array<Record<string, unknown>>;
   updated_at!: string;
+  /** With a pull that asked for a schema_version: the version `data` is in (the current one when it lacks that version). */
+  @ApiPropertyOptional({ type: 'integer' })
+  schema_version?: number;
+  /** Downcast steps that could not be undone (a dropped field, a many-to-one map_values): those fields stay as stored. */
+  @ApiPropertyOptional({ type: [LossyStepDto] })
+  lossy?: LossyStepDto[];
 
   static from(row: RecordRow): ChangeDto {
     return {
