@@ -41,7 +41,13 @@ export class PushIntakeService {
     const incoming = this.toQueueItems(request, clockOffsetMs);
     const { results, stored, processed, remaining } = await this.db.transaction(async (manager) => {
       await this.items.lockDevice(manager, principal.tenantId, principal.userId, deviceId);
-      const inserted = await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming);
+      const { inserted, pendingBefore } = await this.items.insertNew(
+        manager,
+        principal.tenantId,
+        deviceId,
+        principal.userId,
+        incoming,
+      );
       const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
       const allNew = inserted.length === incoming.length;
       // Known mutation ids are looked up only when some were not new: a retry, or a reused id.
@@ -58,7 +64,7 @@ export class PushIntakeService {
       rejectReusedIds(incoming, insertedIds, byMutation);
       const { batch: processed, settled } =
         (request.mode ?? 'process') === 'process' && inserted.length > 0
-          ? await this.processAfterInsert(manager, principal, deviceId, incoming, insertedIds, allNew)
+          ? await this.processAfterInsert(manager, principal, deviceId, incoming, insertedIds, allNew && !pendingBefore)
           : { batch: emptyBatch(), settled: false };
       const results = incoming.map((item): PushResultDto => {
         const id = insertedIds.get(item.client_mutation_id);
@@ -84,9 +90,9 @@ export class PushIntakeService {
   }
 
   /**
-   * Fast path: when nothing of this device waits before this push, its own new rows (invisible to anyone else until
-   * commit) are the batch, and once applied nothing of the device is pending (`settled`); otherwise the device's
-   * pending items are claimed in order.
+   * Fast path (`alone`: every item new, nothing of this device pending before): this push's own new rows
+   * (invisible to anyone else until commit) are the batch, and once applied nothing of the device is pending
+   * (`settled`); otherwise the device's pending items are claimed in order.
    */
   private async processAfterInsert(
     manager: EntityManager,
@@ -94,14 +100,9 @@ export class PushIntakeService {
     deviceId: string,
     incoming: NewQueueItem[],
     insertedIds: Map<string, string>,
-    allNew: boolean,
+    alone: boolean,
   ): Promise<{ batch: ProcessedBatch; settled: boolean }> {
-    const ids = [...insertedIds.values()];
-    const firstId = ids.reduce((min, id) => (BigInt(id) < BigInt(min) ? id : min), ids[0]);
-    if (
-      allNew &&
-      !(await this.items.hasPendingBefore(manager, principal.tenantId, principal.userId, deviceId, firstId))
-    ) {
+    if (alone) {
       const planned = incoming.map((item) =>
         toPlanned(item, insertedIds.get(item.client_mutation_id)!, deviceId, principal.userId),
       );
