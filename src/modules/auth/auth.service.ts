@@ -1,3 +1,4 @@
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { AppConfig } from '../../config/app-config';
@@ -95,12 +96,20 @@ export class AuthService {
     };
   }
 
+  /** The secret as a key object, built once per secret (jsonwebtoken would build one for every token). */
+  private secretKey?: { secret: string; key: KeyObject };
+
+  private keyOf(secret: string): KeyObject {
+    if (this.secretKey?.secret !== secret) this.secretKey = { secret, key: createSecretKey(Buffer.from(secret)) };
+    return this.secretKey.key;
+  }
+
   private async fromToken(token: string): Promise<Omit<Principal, 'deviceId'>> {
     const secret = this.config.get('JWT_SECRET');
     if (!secret) throw unauthorized('Invalid credential');
     let verified: jwt.Jwt;
     try {
-      verified = jwt.verify(token, secret, { algorithms: ['HS256'], complete: true });
+      verified = jwt.verify(token, this.keyOf(secret), { algorithms: ['HS256'], complete: true });
     } catch {
       throw unauthorized('Invalid or expired token');
     }

@@ -41,7 +41,13 @@ export class PushIntakeService {
     const incoming = this.toQueueItems(request, clockOffsetMs);
     const { results, stored, processed, remaining } = await this.db.transaction(async (manager) => {
       await this.items.lockDevice(manager, principal.tenantId, principal.userId, deviceId);
-      const inserted = await this.items.insertNew(manager, principal.tenantId, deviceId, principal.userId, incoming);
+      const { inserted, pendingBefore } = await this.items.insertNew(
+        manager,
+        principal.tenantId,
+        deviceId,
+        principal.userId,
+        incoming,
+      );
       const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
       const allNew = inserted.length === incoming.length;
       // Known mutation ids are looked up only when some were not new: a retry, or a reused id.
@@ -56,10 +62,10 @@ export class PushIntakeService {
           );
       const byMutation = new Map(known.map((row) => [row.client_mutation_id, row]));
       rejectReusedIds(incoming, insertedIds, byMutation);
-      const processed =
+      const { batch: processed, settled } =
         (request.mode ?? 'process') === 'process' && inserted.length > 0
-          ? await this.processAfterInsert(manager, principal, deviceId, incoming, insertedIds, allNew)
-          : emptyBatch();
+          ? await this.processAfterInsert(manager, principal, deviceId, incoming, insertedIds, allNew && !pendingBefore)
+          : { batch: emptyBatch(), settled: false };
       const results = incoming.map((item): PushResultDto => {
         const id = insertedIds.get(item.client_mutation_id);
         if (id !== undefined)
@@ -70,8 +76,11 @@ export class PushIntakeService {
         return PushResultDto.from(row.result ?? queuedResult(row.client_mutation_id, row.mobile_id, row.domain), true);
       });
       // Counted inside the transaction, under the device lock: once the commit succeeded, nothing can fail the push.
-      const pending = await this.items.countPending(manager, principal.tenantId, deviceId, principal.userId);
-      return { results, stored: inserted.length, processed, remaining: pending.pending };
+      // A settled batch held every pending item of the device (no other push of it runs), so none remains.
+      const remaining = settled
+        ? 0
+        : (await this.items.countPending(manager, principal.tenantId, deviceId, principal.userId)).pending;
+      return { results, stored: inserted.length, processed, remaining };
     });
     // Counted after commit: a replayed mutation was counted by the push that stored it; a failed push keeps the
     // items it attempted.
@@ -81,8 +90,9 @@ export class PushIntakeService {
   }
 
   /**
-   * Fast path: when nothing of this device waits before this push, its own new rows (invisible to anyone else until
-   * commit) are the batch; otherwise the device's pending items are claimed in order.
+   * Fast path (`alone`: every item new, nothing of this device pending before): this push's own new rows
+   * (invisible to anyone else until commit) are the batch, and once applied nothing of the device is pending
+   * (`settled`); otherwise the device's pending items are claimed in order.
    */
   private async processAfterInsert(
     manager: EntityManager,
@@ -90,20 +100,22 @@ export class PushIntakeService {
     deviceId: string,
     incoming: NewQueueItem[],
     insertedIds: Map<string, string>,
-    allNew: boolean,
-  ): Promise<ProcessedBatch> {
-    const ids = [...insertedIds.values()];
-    const firstId = ids.reduce((min, id) => (BigInt(id) < BigInt(min) ? id : min), ids[0]);
-    if (
-      allNew &&
-      !(await this.items.hasPendingBefore(manager, principal.tenantId, principal.userId, deviceId, firstId))
-    ) {
+    alone: boolean,
+  ): Promise<{ batch: ProcessedBatch; settled: boolean }> {
+    if (alone) {
       const planned = incoming.map((item) =>
         toPlanned(item, insertedIds.get(item.client_mutation_id)!, deviceId, principal.userId),
       );
-      return this.processor.applyItems(manager, principal.tenantId, planned, process.hrtime.bigint(), principal);
+      const batch = await this.processor.applyItems(
+        manager,
+        principal.tenantId,
+        planned,
+        process.hrtime.bigint(),
+        principal,
+      );
+      return { batch, settled: true };
     }
-    return this.processor.processClaim(
+    const batch = await this.processor.processClaim(
       manager,
       {
         tenantId: principal.tenantId,
@@ -114,6 +126,7 @@ export class PushIntakeService {
       },
       principal,
     );
+    return { batch, settled: false };
   }
 
   private toQueueItems(request: PushRequest, clockOffsetMs: number | null): NewQueueItem[] {

@@ -69,6 +69,9 @@ export class QueueItemRepository {
    * Stores new mutations in push order; ones already known (same user, device and client_mutation_id) are left
    * alone. A device id is its user's: the same id under another user is another device.
    * The batch travels as one JSON document (cheaper to encode and parse than arrays of JSON strings).
+   * `pendingBefore`: whether the device had a pending item before this push (then it must go through a claim),
+   * read in the same statement, whose snapshot does not see the rows it inserts; the device lock keeps other
+   * pushes of the device out.
    */
   async insertNew(
     db: Queryable,
@@ -76,43 +79,38 @@ export class QueueItemRepository {
     deviceId: string,
     userId: string | null,
     items: NewQueueItem[],
-  ): Promise<Array<{ id: string; client_mutation_id: string }>> {
-    return sql<{ id: string; client_mutation_id: string }>(
+  ): Promise<{ inserted: Array<{ id: string; client_mutation_id: string }>; pendingBefore: boolean }> {
+    const rows = await sql<{ id: string | null; client_mutation_id: string | null; pending_before: boolean }>(
       db,
-      `INSERT INTO sync_queue_item (tenant_id, device_id, user_id, client_mutation_id, payload_hash, domain, mobile_id,
-                                    base_version, payload, deleted, client_updated_at, priority, clock_offset_ms,
-                                    schema_version)
-       SELECT $1, $2, $3, i.client_mutation_id, i.payload_hash, i.domain, i.mobile_id, i.base_version, i.payload,
-              i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms, i.schema_version
-       FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
-              AS (client_mutation_id text, payload_hash text, domain text, mobile_id uuid, base_version int,
-                  payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint, clock_offset_ms bigint,
-                  schema_version int))
-            WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
-                                 client_updated_at, priority, clock_offset_ms, schema_version, ord)
-       ORDER BY i.ord
-       ON CONFLICT ${userId === null ? MUTATION_ARBITER_NO_USER : MUTATION_ARBITER} DO NOTHING
-       RETURNING id, client_mutation_id`,
+      `WITH inserted AS (
+         INSERT INTO sync_queue_item (tenant_id, device_id, user_id, client_mutation_id, payload_hash, domain,
+                                      mobile_id, base_version, payload, deleted, client_updated_at, priority,
+                                      clock_offset_ms, schema_version)
+         SELECT $1, $2, $3, i.client_mutation_id, i.payload_hash, i.domain, i.mobile_id, i.base_version, i.payload,
+                i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms, i.schema_version
+         FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
+                AS (client_mutation_id text, payload_hash text, domain text, mobile_id uuid, base_version int,
+                    payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint,
+                    clock_offset_ms bigint, schema_version int))
+              WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
+                                   client_updated_at, priority, clock_offset_ms, schema_version, ord)
+         ORDER BY i.ord
+         ON CONFLICT ${userId === null ? MUTATION_ARBITER_NO_USER : MUTATION_ARBITER} DO NOTHING
+         RETURNING id, client_mutation_id),
+       before AS (
+         SELECT EXISTS (SELECT 1 FROM sync_queue_item
+                        WHERE tenant_id = $1 AND device_id = $2 AND user_id IS NOT DISTINCT FROM $3
+                          AND status = 'pending') AS pending_before)
+       SELECT n.id, n.client_mutation_id, b.pending_before
+       FROM before b LEFT JOIN inserted n ON true`,
       [tenantId, deviceId, userId, JSON.stringify(items)],
     );
-  }
-
-  /** Whether the device has a pending item older than the given id (then a push must go through a claim). */
-  async hasPendingBefore(
-    db: Queryable,
-    tenantId: string,
-    userId: string | null,
-    deviceId: string,
-    beforeId: string,
-  ): Promise<boolean> {
-    const rows = await sql<{ found: boolean }>(
-      db,
-      `SELECT EXISTS (SELECT 1 FROM sync_queue_item
-                      WHERE tenant_id = $1 AND device_id = $2 AND user_id IS NOT DISTINCT FROM $4
-                        AND status = 'pending' AND id < $3) AS found`,
-      [tenantId, deviceId, beforeId, userId],
-    );
-    return rows[0].found;
+    return {
+      inserted: rows.flatMap((row) =>
+        row.id === null ? [] : [{ id: row.id, client_mutation_id: row.client_mutation_id! }],
+      ),
+      pendingBefore: rows[0]?.pending_before ?? false,
+    };
   }
 
   async findByMutationIds(

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { lockFeed, NEXT_CHANGE_SEQ } from '../../database/feed-lock';
+import { NEXT_CHANGE_SEQ, enterFeed } from '../../database/feed-lock';
 import { Queryable, sql, sqlOne } from '../../database/sql';
 import type { Membership } from './scope.policy';
 
@@ -39,11 +39,11 @@ export class DirectoryRepository {
   }
 
   /**
-   * A change_seq for grants made in this transaction, taken under the tenant's feed lock (held until commit), so a
+   * A change_seq for grants made in this transaction, taken as a writer of the tenant's feed (enterFeed), so a
    * pull can never pass it before the grant is visible.
    */
   async takeGrantSeq(db: Queryable, tenantId: string): Promise<string> {
-    await lockFeed(db, tenantId);
+    await enterFeed(db, tenantId);
     const row = await sqlOne<{ seq: string }>(db, `SELECT ${NEXT_CHANGE_SEQ}::text AS seq`);
     return row!.seq;
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { lockFeed, NEXT_CHANGE_SEQ } from '../../database/feed-lock';
+import { NEXT_CHANGE_SEQ, enterFeed, feedHorizon } from '../../database/feed-lock';
 import { Queryable, sql } from '../../database/sql';
 import type { ChangeReason } from './scope.policy';
 
@@ -82,6 +82,7 @@ export class ScopeIndexRepository {
     limit: number,
   ): Promise<FeedRecordRow[]> {
     if (keys.length === 0) return [];
+    const horizon = await feedHorizon(db, tenantId);
     return sql<FeedRecordRow>(
       db,
       `WITH merged AS (
@@ -89,7 +90,7 @@ export class ScopeIndexRepository {
          FROM unnest($2::text[]) AS k(scope_key)
          CROSS JOIN LATERAL (
            SELECT x.change_seq, x.domain, x.mobile_id, x.kind, x.reason FROM scope_change x
-           WHERE x.tenant_id = $1 AND x.scope_key = k.scope_key AND x.change_seq > $3
+           WHERE x.tenant_id = $1 AND x.scope_key = k.scope_key AND x.change_seq > $3 AND x.change_seq <= $6
              AND ($4::text[] IS NULL OR x.domain = ANY($4::text[]))
            ORDER BY x.change_seq LIMIT $5 + 1) c
          ORDER BY c.change_seq, c.kind = 'remove' DESC
@@ -106,7 +107,7 @@ export class ScopeIndexRepository {
               (SELECT count(*) FROM merged) > $5 AS has_more
        FROM per_record r
        ORDER BY r.last_seq`,
-      [tenantId, keys, afterSeq, domains, limit],
+      [tenantId, keys, afterSeq, domains, limit, horizon],
     );
   }
 
@@ -130,10 +131,10 @@ export class ScopeIndexRepository {
     );
   }
 
-  /** `count` fresh change_seqs under the tenant's feed lock (held until commit), so the log stays in commit order. */
+  /** `count` fresh change_seqs as a writer of the tenant's feed (enterFeed), so readers keep the log in order. */
   async takeSeqs(db: Queryable, tenantId: string, count: number): Promise<string[]> {
     if (count === 0) return [];
-    await lockFeed(db, tenantId);
+    await enterFeed(db, tenantId);
     const rows = await sql<{ seq: string }>(
       db,
       `SELECT ${NEXT_CHANGE_SEQ}::text AS seq FROM generate_series(1, $1::int)`,
@@ -167,8 +168,8 @@ export class ScopeIndexRepository {
 
   /**
    * Logs a removal (reason access_revoked) under `notifyKey` for every record that holds one of `lostKeys` and none
-   * of `keptKeys`, each with a fresh change_seq taken under the tenant's feed lock (the lock sync_record writes
-   * take, so the feed's order stays commit order). Returns how many removals were logged.
+   * of `keptKeys`, each with a fresh change_seq taken as a writer of the tenant's feed (enterFeed, as sync_record
+   * writes do, so readers see the log in order). Returns how many removals were logged.
    */
   async logRevocations(
     db: Queryable,
@@ -178,7 +179,7 @@ export class ScopeIndexRepository {
     keptKeys: string[],
   ): Promise<number> {
     if (lostKeys.length === 0) return 0;
-    await lockFeed(db, tenantId);
+    await enterFeed(db, tenantId);
     const rows = await sql<{ n: string }>(
       db,
       `WITH lost AS (

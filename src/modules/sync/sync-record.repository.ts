@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { lockFeed, NEXT_CHANGE_SEQ } from '../../database/feed-lock';
+import { NEXT_CHANGE_SEQ, enterFeed, feedHorizon } from '../../database/feed-lock';
 import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql } from '../../database/sql';
 
@@ -164,10 +164,9 @@ export class SyncRecordRepository {
   }
 
   /**
-   * The last version of each record becomes its current copy with a new change_seq. The tenant's feed lock is held
-   * from here to commit, so change_seq order is commit order and a reader of the feed can never see a higher
-   * sequence before a lower one commits. Call as the last write of the transaction: the lock is held until then.
-   * Live readers learn of the change from the scope-key write that follows (ScopeIndexService.writeRecordKeys).
+   * The last version of each record becomes its current copy with a new change_seq, taken as a writer of the
+   * tenant's feed (enterFeed: shared, so concurrent writers do not wait for each other; a feed reader holds back
+   * every change above the lowest one still in flight). Best late in the transaction: readers wait for it.
    */
   async writeCurrent(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
     if (writes.length === 0) return [];
@@ -177,7 +176,7 @@ export class SyncRecordRepository {
       const current = latest.get(key);
       if (!current || current.version < write.version) latest.set(key, write);
     }
-    await lockFeed(db, tenantId);
+    await enterFeed(db, tenantId);
     const written = await sql<WrittenRecord>(
       db,
       `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, deleted, change_seq, client_updated_at,
@@ -200,11 +199,11 @@ export class SyncRecordRepository {
     return written;
   }
 
-  /** One page of the tenant's changes feed after a change_seq, in order. */
   /**
    * The next changes after a position, at most `limit` rows and at most `maxBytes` of record JSON (always at least
    * one row), cut in SQL by a running sum so the process never loads more than a page. `fetched` counts the rows the
    * window saw (up to `limit`), so a caller asking for one row more than it sends knows whether more follow.
+   * Changes above the feed horizon (an earlier change_seq still in flight) wait for the next page.
    */
   async changesAfter(
     db: Queryable,
@@ -214,13 +213,15 @@ export class SyncRecordRepository {
     limit: number,
     maxBytes: number,
   ): Promise<{ rows: RecordRow[]; fetched: number }> {
+    const horizon = await feedHorizon(db, tenantId);
     const rows = await sql<RecordRow & { fetched: string }>(
       db,
       `WITH page AS (
          SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
                 row_number() OVER w AS n, sum(octet_length(data::text)) OVER w AS running
          FROM sync_record
-         WHERE tenant_id = $1 AND change_seq > $2 AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
+         WHERE tenant_id = $1 AND change_seq > $2 AND change_seq <= $6
+           AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
          WINDOW w AS (ORDER BY change_seq ROWS UNBOUNDED PRECEDING)
          ORDER BY change_seq
          LIMIT $4)
@@ -228,7 +229,7 @@ export class SyncRecordRepository {
               (SELECT count(*) FROM page)::text AS fetched
        FROM page WHERE n = 1 OR running <= $5
        ORDER BY change_seq`,
-      [tenantId, afterSeq, domains, limit, maxBytes],
+      [tenantId, afterSeq, domains, limit, maxBytes, horizon],
     );
     const fetched = rows.length > 0 ? Number(rows[0].fetched) : 0;
     return { rows: rows.map(({ fetched: _, ...row }) => row), fetched };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { lockFeed } from '../../database/feed-lock';
+import { excludeFeedWriters } from '../../database/feed-lock';
 import { Queryable, sql, sqlOne } from '../../database/sql';
 import type { RecordRow } from './sync-record.repository';
 
@@ -40,12 +40,12 @@ export interface SnapshotFilter {
 @Injectable()
 export class SyncSnapshotRepository {
   /**
-   * The feed position a snapshot stands on. Writers hold the tenant's feed lock from taking a change_seq to commit
-   * (SyncRecordRepository.writeCurrent), so once this transaction holds it every change_seq up to the tenant's
-   * highest is committed: no row at or below the answer can still appear.
+   * The feed position a snapshot stands on. Writers hold the tenant's feed lock (shared) from taking a change_seq to
+   * commit (enterFeed), so once this transaction holds it exclusively every change_seq up to the tenant's highest is
+   * committed: no row at or below the answer can still appear.
    */
   async position(db: Queryable, tenantId: string): Promise<string> {
-    await lockFeed(db, tenantId);
+    await excludeFeedWriters(db, tenantId);
     const row = await sqlOne<{ seq: string }>(
       db,
       `SELECT coalesce(max(change_seq), 0)::text AS seq FROM sync_record WHERE tenant_id = $1`,
