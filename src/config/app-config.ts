@@ -256,11 +256,6 @@ const spec = {
     default: undefined,
     parse: optionalString,
   },
-  METRICS_REFRESH_SECONDS: {
-    description: 'Interval of the scheduled refresh of the cross-tenant gauges of /metrics',
-    default: '15',
-    parse: integer(1, 3600),
-  },
   SCHEDULER_ENABLED: { description: 'Run the scheduled tasks', default: 'true', parse: boolean },
   BENCH_SKIP_SCOPES: {
     description: 'Bench baseline only: push skips write checks and scope keys (never set in production)',
