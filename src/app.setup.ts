@@ -5,6 +5,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
+import { answerClientError } from './common/http/client-errors';
 import { registerHttpPipeline, requestIdOf } from './common/http/http-pipeline';
 import { MAX_JSON_MEMBERS } from './common/http/json-body-parser';
 import { createValidationPipe } from './common/http/validation';
@@ -32,6 +33,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
     // Bad URL encoding and over-long path parameters are answered by the router itself: give them the error body.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {

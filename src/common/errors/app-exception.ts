@@ -12,6 +12,7 @@ export enum ErrorCode {
   AlreadyResolved = 'ALREADY_RESOLVED',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   RequestTimeout = 'REQUEST_TIMEOUT',
+  HeadersTooLarge = 'HEADERS_TOO_LARGE',
   UnsupportedEncoding = 'UNSUPPORTED_CONTENT_ENCODING',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   ResyncRequired = 'RESYNC_REQUIRED',
@@ -34,6 +35,8 @@ const ERROR_STATUS: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.AlreadyResolved]: HttpStatus.CONFLICT,
   [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [ErrorCode.RequestTimeout]: HttpStatus.REQUEST_TIMEOUT,
+  /** Request Header Fields Too Large (RFC 6585), which HttpStatus lacks. */
+  [ErrorCode.HeadersTooLarge]: 431 as HttpStatus,
   [ErrorCode.UnsupportedEncoding]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   [ErrorCode.UnsupportedMediaType]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   [ErrorCode.ResyncRequired]: HttpStatus.GONE,
