@@ -31,8 +31,8 @@ function markPublicRoute(handler: object): void {
  * No credential needed (health, dashboard, metrics). Also marks the Fastify route config of each handler (of every
  * method, on a class), which the pipeline's `onRequest` credential check reads.
  */
-export const Public = (): MethodDecorator & ClassDecorator =>
-  ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+export const Public =
+  (): MethodDecorator & ClassDecorator => (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (descriptor) {
       SetMetadata(PUBLIC_KEY, true)(target, key as string | symbol, descriptor);
       markPublicRoute(descriptor.value as object);
@@ -44,7 +44,7 @@ export const Public = (): MethodDecorator & ClassDecorator =>
       const member = Object.getOwnPropertyDescriptor(prototype, name)?.value as unknown;
       if (name !== 'constructor' && typeof member === 'function') markPublicRoute(member);
     }
-  }) as MethodDecorator & ClassDecorator;
+  };
 
 /** The caller needs at least one of these scopes; `admin` may call everything. */
 export function RequireScopes(...scopes: Scope[]): MethodDecorator & ClassDecorator {

@@ -62,6 +62,7 @@ function busy(budget: BodyBudget): AppException {
  */
 class GuardedBody extends Transform {
   private own = 0;
+  private piped = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -75,7 +76,18 @@ class GuardedBody extends Transform {
     this.timer = setTimeout(() => this.expire(), Math.max(0, deadlineMs - Date.now()));
     this.timer.unref();
     source.on('error', (error: Error) => this.destroy(error));
-    source.pipe(this);
+  }
+
+  /**
+   * The source is piped in on the first read only: a body no parser reads (a 415) stays with Node, which discards it
+   * after the response, so the connection can serve its next request.
+   */
+  override _read(size: number): void {
+    if (!this.piped) {
+      this.piped = true;
+      this.source.pipe(this);
+    }
+    super._read(size);
   }
 
   /** What Fastify compares with Content-Length: the bytes as received. */
@@ -139,8 +151,9 @@ function refuse(reply: FastifyReply, error: AppException): never {
  * it expands to), and given back once the response has gone.
  */
 export function guardRequestBodies(fastify: FastifyInstance, options: BodyGuardOptions, budget: BodyBudget): void {
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', (request, _reply, done) => {
     if (hasBody(request)) request.bodyStartedAt = Date.now();
+    done();
   });
   fastify.addHook('preParsing', async (request, reply, payload) => {
     if (request.bodyStartedAt === undefined) return payload;
@@ -151,7 +164,10 @@ export function guardRequestBodies(fastify: FastifyInstance, options: BodyGuardO
     const reserve = Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, budget.max + 1) : 0;
     if (reserve > 0 && !budget.tryTake(reserve)) refuse(reply, busy(budget));
     const guarded = new GuardedBody(payload, budget, reserve, deadline, options.timeoutMs);
-    reply.raw.once('close', () => budget.give(guarded.held));
+    reply.raw.once('close', () => {
+      budget.give(guarded.held);
+      guarded.destroy();
+    });
     return guarded;
   });
 }

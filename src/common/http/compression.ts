@@ -1,7 +1,7 @@
 import { Readable, Transform, TransformCallback, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppException, ErrorCode } from '../errors/app-exception';
 import { hasBody } from './body-guard';
 
