@@ -5,11 +5,13 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
+import { answerClientError } from './common/http/client-errors';
 import { registerHttpPipeline, requestIdOf } from './common/http/http-pipeline';
 import { MAX_JSON_MEMBERS } from './common/http/json-body-parser';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './modules/analytics/metrics.service';
+import { RequestAuthenticator } from './modules/auth/auth.guard';
 import { SyncEventRecorder } from './modules/analytics/sync-event.recorder';
 
 export interface CreateAppOptions extends AppModuleOptions {
@@ -26,9 +28,12 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       options.logger === false ? false : { level: config.get('LOG_LEVEL'), redact: ['req.headers.authorization'] },
     genReqId: requestIdOf,
     forceCloseConnections: 'idle',
+    // Backstop of BODY_TIMEOUT_MS for bodies no parser reads (Node answers a bare 408 and closes the connection).
+    requestTimeout: config.get('BODY_TIMEOUT_MS') + 10_000,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
     // Bad URL encoding and over-long path parameters are answered by the router itself: give them the error body.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
@@ -36,6 +41,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     logger: options.logger === false ? false : new ConsoleLogger({ json: true, logLevels: ['error', 'warn', 'log'] }),
   });
   configureApp(app);
+  app.getHttpServer().maxConnections = config.get('HTTP_MAX_CONNECTIONS');
   await app.init();
   return app;
 }
@@ -44,6 +50,8 @@ function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   registerHttpPipeline(app, {
     bodyLimit: config.get('BODY_LIMIT_BYTES'),
+    body: { timeoutMs: config.get('BODY_TIMEOUT_MS'), bytesInFlightMax: config.get('BODY_BYTES_IN_FLIGHT_MAX') },
+    authenticator: app.get(RequestAuthenticator),
     jsonMaxMembers: Math.max(MAX_JSON_MEMBERS, config.get('PUSH_MAX_ITEMS'), config.get('RECORD_MAX_FIELDS')),
     compression: {
       thresholdBytes: config.get('COMPRESSION_THRESHOLD_BYTES'),
@@ -55,7 +63,20 @@ function configureApp(app: NestFastifyApplication): void {
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
-  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  publicRoutes(app, () =>
+    SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' }),
+  );
+}
+
+/** Routes `register` adds (the documentation) are public: no credential is checked before their body. */
+function publicRoutes(app: NestFastifyApplication, register: () => void): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  let registering = true;
+  fastify.addHook('onRoute', (route) => {
+    if (registering) route.config = { ...route.config, public: true };
+  });
+  register();
+  registering = false;
 }
 
 export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {

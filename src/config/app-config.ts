@@ -174,6 +174,21 @@ const spec = {
     default: '10485760',
     parse: integer(1024),
   },
+  BODY_TIMEOUT_MS: {
+    description: 'A request body must arrive within this long after its headers (408 otherwise)',
+    default: '30000',
+    parse: integer(100, 3_600_000),
+  },
+  BODY_BYTES_IN_FLIGHT_MAX: {
+    description: 'Most request body bytes being received or held per replica; new uploads beyond get 503',
+    default: '268435456',
+    parse: integer(1024),
+  },
+  HTTP_MAX_CONNECTIONS: {
+    description: 'Most open HTTP connections per replica (further connections are closed at once)',
+    default: '10000',
+    parse: integer(1, 1_000_000),
+  },
   RECORD_MAX_BYTES: { description: 'Largest record data (compact JSON)', default: '262144', parse: integer(64) },
   RECORD_MAX_FIELDS: {
     description: 'Most fields in one record, nested fields and array items included',
@@ -235,6 +250,11 @@ const spec = {
     description: 'Webhook hosts exempt from the public-address rule (comma-separated; in-cluster receivers)',
     default: '',
     parse: hostList,
+  },
+  METRICS_TOKEN: {
+    description: 'Bearer token GET /metrics requires; unset: only loopback clients may scrape',
+    default: undefined,
+    parse: optionalString,
   },
   SCHEDULER_ENABLED: { description: 'Run the scheduled tasks', default: 'true', parse: boolean },
   BENCH_SKIP_SCOPES: {

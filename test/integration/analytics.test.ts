@@ -123,7 +123,7 @@ describe('analytics schedules', () => {
         'sync-history-purge',
       ]);
       expect(crons.get('analytics-hourly-snapshot')!.cronTime.source).toBe(ANALYTICS_SCHEDULES.hourlySnapshot);
-      expect(registry.getIntervals().sort()).toEqual(['notification-outbox-delivery', 'queue-drain']);
+      expect(registry.getIntervals().sort()).toEqual(['metrics-gauges', 'notification-outbox-delivery', 'queue-drain']);
     } finally {
       await scheduled.close();
     }

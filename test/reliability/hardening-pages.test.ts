@@ -1,4 +1,5 @@
 import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
+import { LOOP_BOUND_MS, measureRequest, printCost, RSS_BUDGET_MB } from './request-budget';
 
 /** Issue 14, item 1: pull pages and conflict lists are cut by bytes as well as by count, in SQL. */
 const RECORDS = 100;
@@ -30,6 +31,22 @@ describe('hardening (issue 14): pages cut by bytes', () => {
     );
   });
   afterAll(() => t.close());
+
+  it('keeps the worst single page request within the RSS and event-loop budget', async () => {
+    const pull = await measureRequest(() =>
+      call(t, 'GET', '/api/v1/sync/pull?limit=1000', { key: tenant.adminKey, device: 'dev-pages' }),
+    );
+    printCost(`item 1, GET /api/v1/sync/pull?limit=1000 over ${RECORDS} × 262 KB`, pull.result.status, pull);
+    const conflicts = await measureRequest(() =>
+      call(t, 'GET', '/api/v1/conflicts?limit=200', { key: tenant.adminKey }),
+    );
+    printCost('item 1, GET /api/v1/conflicts?limit=200 over 60 × 2 × 131 KB', conflicts.result.status, conflicts);
+    for (const cost of [pull, conflicts]) {
+      expect(cost.result.status).toBe(200);
+      expect(cost.rssMb).toBeLessThan(RSS_BUDGET_MB);
+      expect(cost.loopMs).toBeLessThan(LOOP_BOUND_MS);
+    }
+  });
 
   it(`pulls ${RECORDS} records of ~262 KB in pages of at most PULL_MAX_BYTES, each record once`, async () => {
     const seen = new Set<string>();

@@ -11,12 +11,15 @@ export enum ErrorCode {
   MutationIdReused = 'MUTATION_ID_REUSED',
   AlreadyResolved = 'ALREADY_RESOLVED',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  RequestTimeout = 'REQUEST_TIMEOUT',
+  HeadersTooLarge = 'HEADERS_TOO_LARGE',
   UnsupportedEncoding = 'UNSUPPORTED_CONTENT_ENCODING',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   ResyncRequired = 'RESYNC_REQUIRED',
   RateLimited = 'RATE_LIMITED',
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   StreamLimit = 'STREAM_LIMIT_REACHED',
+  ServerBusy = 'SERVER_BUSY',
   Internal = 'INTERNAL_ERROR',
 }
 
@@ -31,12 +34,16 @@ const ERROR_STATUS: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.MutationIdReused]: HttpStatus.CONFLICT,
   [ErrorCode.AlreadyResolved]: HttpStatus.CONFLICT,
   [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [ErrorCode.RequestTimeout]: HttpStatus.REQUEST_TIMEOUT,
+  /** Request Header Fields Too Large (RFC 6585), which HttpStatus lacks. */
+  [ErrorCode.HeadersTooLarge]: 431 as HttpStatus,
   [ErrorCode.UnsupportedEncoding]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   [ErrorCode.UnsupportedMediaType]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   [ErrorCode.ResyncRequired]: HttpStatus.GONE,
   [ErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
   [ErrorCode.DatabaseUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.StreamLimit]: HttpStatus.SERVICE_UNAVAILABLE,
+  [ErrorCode.ServerBusy]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 

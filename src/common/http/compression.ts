@@ -1,8 +1,9 @@
 import { Readable, Transform, TransformCallback, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppException, ErrorCode } from '../errors/app-exception';
+import { hasBody } from './body-guard';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -181,11 +182,6 @@ export function decodeRequestBody(source: Readable, decoders: Array<() => Transf
   source.on('error', fail);
   output.on('error', fail);
   return output;
-}
-
-function hasBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function addVary(reply: FastifyReply, field: string): void {

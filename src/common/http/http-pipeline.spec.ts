@@ -18,6 +18,8 @@ describe(registerHttpHooks.name, () => {
     app = Fastify({ genReqId: requestIdOf });
     registerHttpHooks(app, {
       bodyLimit: 1024 * 1024,
+      body: { timeoutMs: 30_000, bytesInFlightMax: 64 * 1024 * 1024 },
+      authenticator: { authenticate: async () => undefined },
       jsonMaxMembers: 10_000,
       compression: { thresholdBytes: 1024, minRatio: 0.5 },
       requests: { observeRequest: (request) => void finished.push(request) },

@@ -20,6 +20,16 @@ describe('scanJsonBody: depth', () => {
     expect(tooDeep(Buffer.from(text), 3)).toBe(false);
   });
 
+  it('ends a string at a quote after an even run of backslashes, never after an odd one', () => {
+    for (let run = 0; run <= 8; run++) {
+      // Written by JSON.stringify: run backslashes become 2 × run, the quote after them one more.
+      const note = JSON.stringify(`${'\\'.repeat(run)}"[[[[${'\\'.repeat(run)}`);
+      const text = `{"note": ${note}, "after": 9007199254740993}`;
+      // The unsafe integer after the string is found only if the string was skipped exactly.
+      expect([text, scanJsonBody(Buffer.from(text), 3)?.kind]).toEqual([text, 'unsafe_integer']);
+    }
+  });
+
   it('counts siblings once: depth, not the number of brackets', () => {
     expect(tooDeep(Buffer.from(JSON.stringify(Array.from({ length: 10_000 }, () => [{}]))), 3)).toBe(false);
   });

@@ -77,6 +77,22 @@ function fieldOf(body: Buffer, frames: Frame[]): string {
 }
 
 /**
+ * The index of the quote that closes a string starting at `start` (the body's length if none): the next quote not
+ * escaped by an odd run of backslashes. Found with Buffer#indexOf (native), so long strings cost almost nothing: a
+ * byte-by-byte walk over a 10 MiB body of 10 KB strings blocked the event loop for 60–190 ms.
+ */
+function closingQuote(body: Buffer, start: number): number {
+  let quote = body.indexOf(QUOTE, start);
+  while (quote >= 0) {
+    let backslashes = 0;
+    for (let k = quote - 1; k >= start && body[k] === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    quote = body.indexOf(QUOTE, quote + 1);
+  }
+  return body.length;
+}
+
+/**
  * One pass over the UTF-8 bytes of a JSON text (bytes of multi-byte characters never equal an ASCII bracket, quote
  * or digit), before it is parsed: nesting deeper than `maxDepth`, an object or array of more than `maxMembers`
  * members, and integer literals beyond ±(2^53 − 1), which
@@ -93,9 +109,7 @@ export function scanJsonBody(
     const byte = body[index];
     if (byte === QUOTE) {
       const start = index + 1;
-      for (index = start; index < body.length && body[index] !== QUOTE; index++) {
-        if (body[index] === BACKSLASH) index++;
-      }
+      index = closingQuote(body, start);
       const top = frames[frames.length - 1];
       if (top && !top.array && top.expectKey) {
         top.keyStart = start;

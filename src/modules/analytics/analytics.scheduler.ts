@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Cron } from '@nestjs/schedule';
+import { Cron, Interval } from '@nestjs/schedule';
 import { errorMessage } from '../../common/errors/error-message';
 import { SyncPurgeService } from '../sync/sync-purge.service';
 import { DeviceHealthService } from './device-health.service';
+import { METRICS_REFRESH_MS, MetricsService } from './metrics.service';
 import { ReportService } from './report.service';
 import { RetentionService } from './retention.service';
 import { SnapshotService } from './snapshot.service';
@@ -35,7 +36,14 @@ export class AnalyticsScheduler {
     private readonly reports: ReportService,
     private readonly retention: RetentionService,
     private readonly purge: SyncPurgeService,
+    private readonly metrics: MetricsService,
   ) {}
+
+  /** The cross-tenant gauges of /metrics, read here so that a scrape runs no SQL (each replica its own). */
+  @Interval('metrics-gauges', METRICS_REFRESH_MS)
+  async metricsGauges(): Promise<void> {
+    await this.guard('metrics gauges', () => this.metrics.refreshGauges());
+  }
 
   @Cron(ANALYTICS_SCHEDULES.hourlySnapshot, { name: 'analytics-hourly-snapshot', timeZone: 'UTC' })
   async hourlySnapshot(): Promise<void> {

@@ -5,6 +5,9 @@ import type { FinishedRequest, RequestObserver } from '../../common/http/http-pi
 import type { SyncMeter } from '../../common/metering/sync-meter';
 import { QueueStatsService } from '../queue/queue-stats.service';
 
+/** How often the scheduled task refreshes the gauges that need the database. */
+export const METRICS_REFRESH_MS = 15_000;
+
 /** Prometheus metrics of this app instance: its own registry, never prom-client's global one. */
 @Injectable()
 export class MetricsService implements RequestObserver {
@@ -46,18 +49,25 @@ export class MetricsService implements RequestObserver {
     registers: [this.registry],
   });
 
-  constructor(queueStats: QueueStatsService) {
-    new Gauge({
-      name: 'fieldsync_queue_pending_items',
-      help: 'Pending sync queue items of all tenants by priority (read at scrape time)',
-      labelNames: ['priority'] as const,
-      registers: [this.registry],
-      async collect() {
-        const rows = await queueStats.pendingByPriority();
-        for (const priority of PRIORITIES) this.set({ priority }, 0);
-        for (const row of rows) this.set({ priority: priorityFromRank(row.priority) }, row.n);
-      },
-    });
+  private readonly pending = new Gauge({
+    name: 'fieldsync_queue_pending_items',
+    help: `Pending sync queue items of all tenants by priority (refreshed every ${METRICS_REFRESH_MS / 1000} s)`,
+    labelNames: ['priority'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly queueStats: QueueStatsService) {
+    for (const priority of PRIORITIES) this.pending.set({ priority }, 0);
+  }
+
+  /**
+   * Reads the cross-tenant gauges: called by MetricsScheduler, never by a scrape, so scrapers cost no SQL however
+   * many there are.
+   */
+  async refreshGauges(): Promise<void> {
+    const rows = await this.queueStats.pendingByPriority();
+    const counts = new Map(rows.map((row) => [priorityFromRank(row.priority), row.n]));
+    for (const priority of PRIORITIES) this.pending.set({ priority }, counts.get(priority) ?? 0);
   }
 
   observeRequest(request: FinishedRequest): void {

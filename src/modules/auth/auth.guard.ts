@@ -1,8 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
 import { AuthenticatedRequest, PUBLIC_KEY, SCOPES_KEY } from '../../common/auth/auth.decorators';
+import type { Principal } from '../../common/auth/principal';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
 import type { Scope } from '../../common/domain';
+import type { RequestAuthenticator as EarlyAuthenticator } from '../../common/http/http-pipeline';
 import { AuthService } from './auth.service';
 import { RateLimits } from './rate-limiter';
 
@@ -13,15 +16,45 @@ function rateLimited(message: string, retryAfter: number): AppException {
 }
 
 /**
- * The one guard: failed-authentication limit per client address, credential → principal, scope check,
- * per-credential rate limit, X-Device-Id. An address that used its failure allowance gets 429 for every request
- * until the window ends, so guessing cannot continue with requests that happen to be right.
+ * Credential → identity, under the failed-authentication limit per client address. An address that used its failure
+ * allowance gets 429 for every request until the window ends, so guessing cannot continue with requests that happen
+ * to be right. The HTTP pipeline calls it from an `onRequest` hook, before a byte of the body is read; the guard
+ * reuses what it found.
+ */
+@Injectable()
+export class RequestAuthenticator implements EarlyAuthenticator {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly limits: RateLimits,
+  ) {}
+
+  async authenticate(request: FastifyRequest): Promise<void> {
+    const authenticated = request as AuthenticatedRequest;
+    authenticated.identity ??= await this.identify(request);
+  }
+
+  async identify(request: FastifyRequest): Promise<Omit<Principal, 'deviceId'>> {
+    const blocked = await this.limits.peek('auth_failure', request.ip);
+    if (blocked > 0) throw rateLimited('Too many failed authentications from this address', blocked);
+    return this.auth.authenticate(request.headers.authorization).catch(async (error: unknown) => {
+      if (error instanceof AppException && error.code === ErrorCode.Unauthorized) {
+        const retryAfter = await this.limits.take('auth_failure', request.ip);
+        if (retryAfter > 0) throw rateLimited('Too many failed authentications from this address', retryAfter);
+      }
+      throw error;
+    });
+  }
+}
+
+/**
+ * The one guard: the identity (found before the body by the pipeline's hook, or here), scope check,
+ * per-credential rate limit, X-Device-Id.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly auth: AuthService,
+    private readonly authenticator: RequestAuthenticator,
     private readonly limits: RateLimits,
   ) {}
 
@@ -30,15 +63,7 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const required = this.reflector.getAllAndOverride<Scope[] | undefined>(SCOPES_KEY, targets) ?? ['admin'];
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const blocked = await this.limits.peek('auth_failure', request.ip);
-    if (blocked > 0) throw rateLimited('Too many failed authentications from this address', blocked);
-    const identity = await this.auth.authenticate(request.headers.authorization).catch(async (error: unknown) => {
-      if (error instanceof AppException && error.code === ErrorCode.Unauthorized) {
-        const retryAfter = await this.limits.take('auth_failure', request.ip);
-        if (retryAfter > 0) throw rateLimited('Too many failed authentications from this address', retryAfter);
-      }
-      throw error;
-    });
+    const identity = request.identity ?? (await this.authenticator.identify(request));
 
     const retryAfter = await this.limits.take('credential', identity.credentialId);
     if (retryAfter > 0) throw rateLimited('Too many requests for this credential', retryAfter);
