@@ -115,7 +115,7 @@ const spec = {
     parse: databaseUrl,
   },
   DATABASE_DIRECT_URL: {
-    description: 'Direct PostgreSQL URL for the LISTEN connection when DATABASE_URL goes through PgBouncer',
+    description: 'PostgreSQL URL without PgBouncer, for migrations and LISTEN when DATABASE_URL goes through it',
     default: undefined,
     parse: databaseUrl,
   },
@@ -237,6 +237,11 @@ const spec = {
     parse: hostList,
   },
   SCHEDULER_ENABLED: { description: 'Run the scheduled tasks', default: 'true', parse: boolean },
+  SCHEDULER_TICK_SECONDS: {
+    description: 'Tests only: run every cron task (snapshots, purge, retention...) every N seconds; unset: schedules',
+    default: undefined,
+    parse: integer(1, 59),
+  },
   BENCH_SKIP_SCOPES: {
     description: 'Bench baseline only: push skips write checks and scope keys (never set in production)',
     default: 'false',

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { optionsFromArgs, simulate, SimulateError, SimulateOptions } from '../../scripts/simulate';
-import { usingPostgres } from '../helpers/test-database';
+import { databaseEnv, usingPostgres } from '../helpers/test-database';
 import { call, startTestApp, TestApp } from '../helpers/test-app';
 
 function output(): { stream: PassThrough; text: () => string } {
@@ -49,7 +49,7 @@ describe('the device simulator (npm run simulate)', () => {
     const lines: string[] = [];
     const args = ['--url', t.url, '--devices', '3', '--minutes', '0.2', '--seed', '42', '--tenant-name', 'Sim smoke'];
     const env: Record<string, string | undefined> = {};
-    if (usingPostgres) env.DATABASE_URL = t.database.url;
+    if (usingPostgres) Object.assign(env, databaseEnv(t.database));
     else args.push('--admin-key', (await t.createTenant('Sim smoke')).adminKey);
     const options: SimulateOptions = {
       ...optionsFromArgs(args, env),

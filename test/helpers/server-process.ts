@@ -29,9 +29,11 @@ export async function freePort(): Promise<number> {
 /** Starts the real service (src/main.ts) in its own process and waits until /health/ready answers. */
 export async function startServerProcess(env: Record<string, string>, port?: number): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
+  // The jest process's DATABASE_DIRECT_URL names the server's admin database, not this one: never inherit it.
+  const { DATABASE_DIRECT_URL: _inherited, ...inherited } = process.env;
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', SCHEDULER_ENABLED: 'false', ...env, PORT: String(listenPort) },
+    env: { ...inherited, LOG_LEVEL: 'warn', SCHEDULER_ENABLED: 'false', ...env, PORT: String(listenPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
