@@ -115,7 +115,7 @@ const spec = {
     parse: databaseUrl,
   },
   DATABASE_DIRECT_URL: {
-    description: 'PostgreSQL URL without PgBouncer, for migrations and LISTEN when DATABASE_URL goes through it',
+    description: 'PostgreSQL URL without PgBouncer: migrations and LISTEN (see docs/scale.md)',
     default: undefined,
     parse: databaseUrl,
   },
@@ -238,7 +238,7 @@ const spec = {
   },
   SCHEDULER_ENABLED: { description: 'Run the scheduled tasks', default: 'true', parse: boolean },
   SCHEDULER_TICK_SECONDS: {
-    description: 'Tests only: run every cron task (snapshots, purge, retention...) every N seconds; unset: schedules',
+    description: 'Tests only: every cron task runs every N seconds instead of its schedule',
     default: undefined,
     parse: integer(1, 59),
   },
