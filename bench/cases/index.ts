@@ -5,6 +5,7 @@ import { httpOverheadCase } from './http-overhead';
 import { liveCase } from './live';
 import { pullCase } from './pull';
 import { pushCase } from './push';
+import { pushReplicasCase } from './push-replicas';
 import { pushScopesCase } from './push-scopes';
 import { queueCase } from './queue';
 import { resyncCase } from './resync';
@@ -14,6 +15,7 @@ import { scopedPullCase } from './scoped-pull';
 export const CASES: BenchCase[] = [
   pushCase,
   pushScopesCase,
+  pushReplicasCase,
   pullCase,
   scopedPullCase,
   queueCase,

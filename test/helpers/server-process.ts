@@ -43,8 +43,8 @@ export async function startServerProcess(env: Record<string, string>, port?: num
   const exited = new Promise<number | string | null>((done) =>
     child.once('exit', (code, signal) => done(code ?? signal)),
   );
-  // ts-node compiles the whole service at start-up: two processes on a loaded 2-core machine take over a minute.
-  const deadline = Date.now() + 150_000;
+  // ts-node compiles the whole service at start-up: two or three processes on a loaded 2-core machine take minutes.
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
     try {
