@@ -13,6 +13,8 @@ export const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench-secret-01';
 async function main(): Promise<void> {
   const config = AppConfig.fromEnv({
     DATABASE_URL: process.env.BENCH_DATABASE_URL,
+    // Set when BENCH_DATABASE_URL goes through PgBouncer (push-replicas case): migrations and LISTEN bypass it.
+    DATABASE_DIRECT_URL: process.env.BENCH_DATABASE_DIRECT_URL,
     JWT_SECRET: BENCH_JWT_SECRET,
     SCHEDULER_ENABLED: 'false',
     LOG_LEVEL: 'silent',

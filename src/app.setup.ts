@@ -1,5 +1,7 @@
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronTime } from 'cron';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -43,7 +45,17 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   configureApp(app);
   app.getHttpServer().maxConnections = config.get('HTTP_MAX_CONNECTIONS');
   await app.init();
+  const tick = config.get('SCHEDULER_TICK_SECONDS');
+  if (config.get('SCHEDULER_ENABLED') && tick !== undefined) retimeCronJobs(app.get(SchedulerRegistry), tick);
   return app;
+}
+
+/**
+ * Tests only: every cron task fires every `seconds` seconds, on the same wall-clock boundaries in every replica, so
+ * a multi-replica test sees many windows in a minute. The tasks' own locks and unique keys are unchanged.
+ */
+function retimeCronJobs(registry: SchedulerRegistry, seconds: number): void {
+  for (const job of registry.getCronJobs().values()) job.setTime(new CronTime(`*/${seconds} * * * * *`, 'UTC'));
 }
 
 function configureApp(app: NestFastifyApplication): void {

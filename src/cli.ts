@@ -261,7 +261,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'migration:run',
     needsContext: false,
     async run(_flags, { config, print }) {
-      const db = await new DataSource(dataSourceOptions(config, ENTITIES)).initialize();
+      const db = await new DataSource(dataSourceOptions(config, ENTITIES, undefined, 'direct')).initialize();
       try {
         const applied = await runMigrations(db, isEmbedded(config));
         print(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');

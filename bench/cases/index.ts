@@ -5,6 +5,7 @@ import { httpOverheadCase } from './http-overhead';
 import { liveCase } from './live';
 import { pullCase } from './pull';
 import { pushCase } from './push';
+import { pushReplicasCase } from './push-replicas';
 import { pushScopesCase } from './push-scopes';
 import { pushShapesCase } from './push-shapes';
 import { queueCase } from './queue';
@@ -15,6 +16,7 @@ import { scopedPullCase } from './scoped-pull';
 export const CASES: BenchCase[] = [
   pushCase,
   pushScopesCase,
+  pushReplicasCase,
   pushShapesCase,
   pullCase,
   scopedPullCase,

@@ -2,7 +2,7 @@ import { AppServer } from '../lib/app-server';
 import { HttpClient } from '../lib/http';
 import { round } from '../lib/stats';
 import type { BenchCase, BenchContext, CaseResult } from '../lib/types';
-import { buildWorkload, runOurs, RunFigures } from './push';
+import { buildWorkload, runMetrics, runOurs, RunFigures } from './push';
 
 const DEVICES = 8;
 
@@ -56,17 +56,7 @@ export const pushScopesCase: BenchCase = {
       ['scopes skipped (BENCH_SKIP_SCOPES)', baseline],
       ['scopes on (default rules)', scoped],
     ] as const) {
-      result.metrics.push(
-        { name: `${label}: items/s`, value: Math.round(f.itemsPerSec) },
-        { name: `${label}: batch p50`, value: round(f.p50, 1), unit: 'ms' },
-        { name: `${label}: batch p95`, value: round(f.p95, 1), unit: 'ms' },
-        {
-          name: `${label}: item statuses`,
-          value: Object.entries(f.statuses)
-            .map(([status, count]) => `${status} ${count}`)
-            .join(', '),
-        },
-      );
+      result.metrics.push(...runMetrics(label, f));
     }
     result.ratios.push({
       name: 'push scopes on / skipped (items/s), target >= 0.85',

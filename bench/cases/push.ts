@@ -5,7 +5,7 @@ import { HttpClient } from '../lib/http';
 import { startPouchServer } from '../lib/peer';
 import { RssSampler } from '../lib/rss';
 import { mb, nowMs, percentile, round, runWorkers } from '../lib/stats';
-import type { BenchCase, BenchContext, CaseResult } from '../lib/types';
+import type { BenchCase, BenchContext, CaseResult, Metric } from '../lib/types';
 import { Domain, domainOf, editOf, recordFor } from '../lib/workload';
 
 const DEVICES = 8;
@@ -236,12 +236,31 @@ interface PushResponse {
   results: Array<{ status: string; conflict_id: string | null }>;
 }
 
-/** The push run against one app; `prepare` sets the tenant up (a directory) before anything is pushed. */
+/** The figures of one push run as table rows, each name prefixed with its label. */
+export function runMetrics(label: string, f: RunFigures & { statuses: Record<string, number> }): Metric[] {
+  return [
+    { name: `${label}: items/s`, value: Math.round(f.itemsPerSec) },
+    { name: `${label}: batch p50`, value: round(f.p50, 1), unit: 'ms' },
+    { name: `${label}: batch p95`, value: round(f.p95, 1), unit: 'ms' },
+    {
+      name: `${label}: item statuses`,
+      value: Object.entries(f.statuses)
+        .map(([status, count]) => `${status} ${count}`)
+        .join(', '),
+    },
+  ];
+}
+
+/**
+ * The push run against one app; `prepare` sets the tenant up (a directory) before anything is pushed. `replicas`:
+ * more app processes on the same database (same JWT secret), the devices spread over app and replicas in turn.
+ */
 export async function runOurs(
   app: AppServer,
   work: Workload,
   prepare: (tenant: string) => Promise<void> = async () => undefined,
   shape?: ItemShape,
+  replicas: AppServer[] = [],
 ): Promise<RunFigures & { statuses: Record<string, number> }> {
   const tenant = await app.createTenant('bench-push');
   await prepare(tenant);
@@ -274,7 +293,8 @@ export async function runOurs(
   const clients = await Promise.all(
     Array.from({ length: DEVICES }, async (_u, device) => {
       const token = await app.token(tenant, `tech-${device}`, 'sync');
-      return new HttpClient(app.url, { authorization: `Bearer ${token}`, 'x-device-id': `device-${device}` });
+      const target = [app, ...replicas][device % (replicas.length + 1)];
+      return new HttpClient(target.url, { authorization: `Bearer ${token}`, 'x-device-id': `device-${device}` });
     }),
   );
   const statuses: Record<string, number> = {};

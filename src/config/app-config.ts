@@ -115,7 +115,7 @@ const spec = {
     parse: databaseUrl,
   },
   DATABASE_DIRECT_URL: {
-    description: 'Direct PostgreSQL URL for the LISTEN connection when DATABASE_URL goes through PgBouncer',
+    description: 'PostgreSQL URL without PgBouncer: migrations and LISTEN (see docs/scale.md)',
     default: undefined,
     parse: databaseUrl,
   },
@@ -257,6 +257,11 @@ const spec = {
     parse: optionalString,
   },
   SCHEDULER_ENABLED: { description: 'Run the scheduled tasks', default: 'true', parse: boolean },
+  SCHEDULER_TICK_SECONDS: {
+    description: 'Tests only: every cron task runs every N seconds instead of its schedule',
+    default: undefined,
+    parse: integer(1, 59),
+  },
   BENCH_SKIP_SCOPES: {
     description: 'Bench baseline only: push skips write checks and scope keys (never set in production)',
     default: 'false',

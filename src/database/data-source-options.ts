@@ -12,11 +12,23 @@ export function isEmbedded(config: AppConfig): boolean {
 /** Every entity of the app; the composition root lists them, so this folder never imports a module. */
 export type EntityList = NonNullable<DataSourceOptions['entities']>;
 
-/** The DataSource options shared by the Nest module, the CLI and ormconfig.ts. */
+/**
+ * The URL of a session that must not go through a transaction-mode pooler (PgBouncer): migrations, which hold a
+ * session advisory lock, and the LISTEN connection. DATABASE_DIRECT_URL when set, else DATABASE_URL.
+ */
+export function directDatabaseUrl(config: AppConfig): string | undefined {
+  return config.get('DATABASE_DIRECT_URL') ?? config.get('DATABASE_URL');
+}
+
+/**
+ * The DataSource options shared by the Nest module, the CLI and ormconfig.ts. connection 'direct' bypasses
+ * PgBouncer (directDatabaseUrl) with a pool of two: the migration lock's session and the migrations' own.
+ */
 export function dataSourceOptions(
   config: AppConfig,
   entities: EntityList,
   embeddedDir?: string | null,
+  connection: 'pooled' | 'direct' = 'pooled',
 ): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
@@ -27,12 +39,12 @@ export function dataSourceOptions(
     synchronize: false,
     logging: false,
   };
-  const url = config.get('DATABASE_URL');
+  const url = connection === 'direct' ? directDatabaseUrl(config) : config.get('DATABASE_URL');
   if (url !== undefined) {
     return {
       ...common,
       url,
-      poolSize: config.get('DB_POOL_SIZE'),
+      poolSize: connection === 'direct' ? 2 : config.get('DB_POOL_SIZE'),
       connectTimeoutMS: 5000,
       applicationName: 'fieldsync',
       extra: { idleTimeoutMillis: 30000 },

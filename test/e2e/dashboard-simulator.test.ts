@@ -7,7 +7,7 @@ import {
   SimulateOptions,
   SimulateSummary,
 } from '../../scripts/simulate';
-import { usingPostgres } from '../helpers/test-database';
+import { databaseEnv, usingPostgres } from '../helpers/test-database';
 import { call, startTestApp, TestApp } from '../helpers/test-app';
 
 function output(): { stream: PassThrough; text: () => string } {
@@ -60,7 +60,7 @@ describe('the device simulator (npm run simulate)', () => {
     const args = ['--url', t.url, '--devices', String(devices), '--minutes', String(minutes), '--seed', '42'];
     args.push('--tenant-name', name);
     const env: Record<string, string | undefined> = {};
-    if (usingPostgres) env.DATABASE_URL = t.database.url;
+    if (usingPostgres) Object.assign(env, databaseEnv(t.database));
     else args.push('--admin-key', (await t.createTenant(name)).adminKey);
     const options: SimulateOptions = {
       ...optionsFromArgs(args, env),

@@ -20,7 +20,13 @@ export function useCliHarness(suite: string, env: Record<string, string> = {}): 
   beforeAll(async () => {
     harness.database = await createTestDatabase(suite);
     dataDir = mkdtempSync(join(tmpdir(), `fieldsync-${suite}-`));
-    fullEnv = { DATABASE_URL: harness.database.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env };
+    fullEnv = {
+      DATABASE_URL: harness.database.url,
+      DATABASE_DIRECT_URL: harness.database.directUrl,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      ...env,
+    };
   });
   afterAll(async () => {
     await harness.database.drop();

@@ -29,9 +29,11 @@ export async function freePort(): Promise<number> {
 /** Starts the real service (src/main.ts) in its own process and waits until /health/ready answers. */
 export async function startServerProcess(env: Record<string, string>, port?: number): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
+  // The jest process's DATABASE_DIRECT_URL names the server's admin database, not this one: never inherit it.
+  const { DATABASE_DIRECT_URL: _inherited, ...inherited } = process.env;
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', SCHEDULER_ENABLED: 'false', ...env, PORT: String(listenPort) },
+    env: { ...inherited, LOG_LEVEL: 'warn', SCHEDULER_ENABLED: 'false', ...env, PORT: String(listenPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -41,8 +43,8 @@ export async function startServerProcess(env: Record<string, string>, port?: num
   const exited = new Promise<number | string | null>((done) =>
     child.once('exit', (code, signal) => done(code ?? signal)),
   );
-  // ts-node compiles the whole service at start-up: two processes on a loaded 2-core machine take over a minute.
-  const deadline = Date.now() + 150_000;
+  // ts-node compiles the whole service at start-up: two or three processes on a loaded 2-core machine take minutes.
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
     try {

@@ -48,7 +48,7 @@ export async function startTestApp(
       // Every test client is 127.0.0.1: suites that send bad credentials on purpose must not lock each other out.
       AUTH_FAIL_LIMIT_PER_MINUTE: '1000000',
     },
-    { DATABASE_URL: database.url, ...overrides },
+    { DATABASE_URL: database.url, DATABASE_DIRECT_URL: database.directUrl, ...overrides },
   );
   const app = await createApp({ config, embeddedDir: null, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -7,12 +7,29 @@ export function serverUrl(): string | undefined {
   return url && url.trim() !== '' ? url : undefined;
 }
 
+/**
+ * The same server without a connection pooler in between: DATABASE_DIRECT_URL when DATABASE_URL goes through
+ * PgBouncer (CI runs the e2e suite so), else DATABASE_URL. CREATE and DROP DATABASE, LISTEN and migrations use it.
+ */
+export function directServerUrl(): string | undefined {
+  const url = process.env.DATABASE_DIRECT_URL;
+  return url && url.trim() !== '' ? url : serverUrl();
+}
+
 export const usingPostgres = serverUrl() !== undefined;
 
 export interface TestDatabase {
   /** URL of a fresh database, or undefined: the suite runs on an in-memory embedded database. */
   url: string | undefined;
+  /** The same database without PgBouncer (equal to url when the tests run without one). */
+  directUrl: string | undefined;
   drop(): Promise<void>;
+}
+
+/** The variables that point a service process or CLI run at this database (both URLs, so nothing inherits one). */
+export function databaseEnv(database: TestDatabase): { DATABASE_URL: string; DATABASE_DIRECT_URL: string } {
+  if (!database.url || !database.directUrl) throw new Error('databaseEnv needs a PostgreSQL test database');
+  return { DATABASE_URL: database.url, DATABASE_DIRECT_URL: database.directUrl };
 }
 
 function withDatabase(url: string, database: string): string {
@@ -23,8 +40,9 @@ function withDatabase(url: string, database: string): string {
 
 /** Each suite gets its own fresh database on the server, so no suite sees another's rows. */
 export async function createTestDatabase(suite: string): Promise<TestDatabase> {
-  const base = serverUrl();
-  if (!base) return { url: undefined, drop: async () => undefined };
+  const pooled = serverUrl();
+  const base = directServerUrl();
+  if (!pooled || !base) return { url: undefined, directUrl: undefined, drop: async () => undefined };
   const name = `fs_${suite.replace(/\W+/g, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: base });
   await admin.connect();
@@ -34,7 +52,8 @@ export async function createTestDatabase(suite: string): Promise<TestDatabase> {
     await admin.end();
   }
   return {
-    url: withDatabase(base, name),
+    url: withDatabase(pooled, name),
+    directUrl: withDatabase(base, name),
     drop: async () => {
       const client = new Client({ connectionString: base });
       await client.connect();

@@ -12,7 +12,7 @@ describe('migrations', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('migrations');
-    const config = AppConfig.fromEnv({}, { DATABASE_URL: database.url });
+    const config = AppConfig.fromEnv({}, { DATABASE_URL: database.directUrl });
     db = await new DataSource(dataSourceOptions(config, ENTITIES, null)).initialize();
   });
   afterAll(async () => {

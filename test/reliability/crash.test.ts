@@ -4,7 +4,7 @@ import { TenantService } from '../../src/modules/tenant/tenant.service';
 import { pushItem } from '../factories/records';
 import { startServerProcess } from '../helpers/server-process';
 import { startTestApp, TestApp } from '../helpers/test-app';
-import { describeWithPostgres } from '../helpers/test-database';
+import { databaseEnv, describeWithPostgres } from '../helpers/test-database';
 
 describeWithPostgres('crash in the middle of a large push (SIGKILL)', () => {
   let setup: TestApp;
@@ -43,7 +43,7 @@ describeWithPostgres('crash in the middle of a large push (SIGKILL)', () => {
     const tenant = await tenants.createTenant('crash');
     const key = (await tenants.createApiKey(tenant.id, ['sync'], 'tech')).key;
     const env = {
-      DATABASE_URL: url,
+      ...databaseEnv(setup.database),
       MIGRATIONS_RUN: 'false',
       JWT_SECRET: 'x'.repeat(32),
       RATE_LIMIT_PER_MINUTE: '100000',

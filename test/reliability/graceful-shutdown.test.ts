@@ -4,7 +4,7 @@ import { TenantService } from '../../src/modules/tenant/tenant.service';
 import { pushItem } from '../factories/records';
 import { startServerProcess } from '../helpers/server-process';
 import { startTestApp, TestApp } from '../helpers/test-app';
-import { describeWithPostgres } from '../helpers/test-database';
+import { databaseEnv, describeWithPostgres } from '../helpers/test-database';
 
 describeWithPostgres('graceful shutdown (SIGTERM)', () => {
   let setup: TestApp;
@@ -19,7 +19,7 @@ describeWithPostgres('graceful shutdown (SIGTERM)', () => {
     const tenant = await tenants.createTenant('graceful');
     const key = (await tenants.createApiKey(tenant.id, ['sync'], 'tech')).key;
     const server = await startServerProcess({
-      DATABASE_URL: setup.database.url!,
+      ...databaseEnv(setup.database),
       MIGRATIONS_RUN: 'false',
       RATE_LIMIT_PER_MINUTE: '100000',
       DB_POOL_SIZE: '16',
@@ -27,7 +27,7 @@ describeWithPostgres('graceful shutdown (SIGTERM)', () => {
     // Each push first takes its device's lock: holding the 12 locks here keeps all 12 requests inside the server
     // (received, in their transactions) until SIGTERM has been sent. Waiting a fixed time instead raced on a loaded
     // machine: a request not yet read when the server closes is refused, which is right, and failed the test.
-    const locks = new Client({ connectionString: setup.database.url });
+    const locks = new Client({ connectionString: setup.database.directUrl });
     await locks.connect();
     for (let n = 0; n < 12; n++) {
       await locks.query('SELECT pg_advisory_lock($1::bigint)', [advisoryKey(`push:${tenant.id}:tech:dev-${n}`)]);

@@ -2,7 +2,7 @@ import { pushItem } from '../factories/records';
 import { startServerProcess, ServerProcess } from '../helpers/server-process';
 import { openStream, SseClient, SseEvent } from '../helpers/sse-client';
 import { startTestApp, TestApp, TestTenant } from '../helpers/test-app';
-import { describeWithPostgres } from '../helpers/test-database';
+import { databaseEnv, describeWithPostgres } from '../helpers/test-database';
 
 describeWithPostgres('live changes across replicas (LISTEN/NOTIFY)', () => {
   let setup: TestApp;
@@ -17,7 +17,7 @@ describeWithPostgres('live changes across replicas (LISTEN/NOTIFY)', () => {
     tenant = await setup.createTenant();
     other = await setup.createTenant();
     const env = {
-      DATABASE_URL: setup.database.url!,
+      ...databaseEnv(setup.database),
       MIGRATIONS_RUN: 'false',
       RATE_LIMIT_PER_MINUTE: '100000',
       STREAM_HEARTBEAT_MS: '500',

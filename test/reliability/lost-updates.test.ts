@@ -4,7 +4,7 @@ import { TenantService } from '../../src/modules/tenant/tenant.service';
 import { pushItem, taskData, ticketData } from '../factories/records';
 import { ServerProcess, startServerProcess } from '../helpers/server-process';
 import { call, startTestApp, TestApp } from '../helpers/test-app';
-import { describeWithPostgres } from '../helpers/test-database';
+import { databaseEnv, describeWithPostgres } from '../helpers/test-database';
 
 describeWithPostgres('no lost update: 24 devices, two app processes, one database', () => {
   let setup: TestApp;
@@ -13,7 +13,7 @@ describeWithPostgres('no lost update: 24 devices, two app processes, one databas
   beforeAll(async () => {
     setup = await startTestApp('lost_updates');
     const env = {
-      DATABASE_URL: setup.database.url!,
+      ...databaseEnv(setup.database),
       MIGRATIONS_RUN: 'false',
       RATE_LIMIT_PER_MINUTE: '100000',
       DB_POOL_SIZE: '8',

@@ -9,7 +9,7 @@ import { hashApiKey, TenantService } from '../../src/modules/tenant/tenant.servi
 import { pushItem } from '../factories/records';
 import { startServerProcess } from '../helpers/server-process';
 import { call, CallResult, startTestApp, TEST_JWT_SECRET, TestApp } from '../helpers/test-app';
-import { usingPostgres } from '../helpers/test-database';
+import { databaseEnv, usingPostgres } from '../helpers/test-database';
 import { Endpoint, ENDPOINTS, Fixture, ownedIdValue, requestPath, seedTenant } from './endpoints';
 
 const PROTECTED = ENDPOINTS.filter((endpoint) => endpoint.access !== 'public');
@@ -365,7 +365,7 @@ describe('API keys and tokens never reach the logs', () => {
       tenantId = tenant.id;
       adminKey = tenant.adminKey;
       revokedKey = (await setup.app.get(TenantService).createApiKey(tenant.id, ['sync'], 'u', 'revoked')).key;
-      env = { DATABASE_URL: setup.database.url! };
+      env = databaseEnv(setup.database);
     } else {
       // The embedded database lives in one process: prepare a folder, then hand it to the server process.
       dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-logs-'));

@@ -2,6 +2,7 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
+import { directDatabaseUrl } from '../../database/data-source-options';
 import { PGlitePool } from '../../database/pglite-pool';
 import { ChangeHub } from './change-hub';
 import { EmbeddedChangeListener } from './embedded-change-listener';
@@ -20,7 +21,7 @@ export class ChangeListenerService implements OnModuleInit, OnApplicationShutdow
 
   async onModuleInit(): Promise<void> {
     const pool = (this.db.driver as unknown as { master?: unknown }).master;
-    const url = this.config.get('DATABASE_DIRECT_URL') ?? this.config.get('DATABASE_URL');
+    const url = directDatabaseUrl(this.config);
     if (pool instanceof PGlitePool) this.listener = new EmbeddedChangeListener(pool, this.hub);
     else if (url !== undefined) this.listener = new PgChangeListener(url, this.hub);
     await this.listener?.start();
