@@ -89,7 +89,7 @@ async function withFullData(changes: FeedChange[], shadow: ShadowStore): Promise
       const base = bases.get(change.mobile_id);
       if (!base?.data || base.version !== change.base_version) return null;
       try {
-        data = applyPatch(structuredClone(base.data), change.patch as unknown as Operation[], true, true).newDocument;
+        data = applyPatch(structuredClone(base.data), change.patch as Operation[], true, true).newDocument;
       } catch {
         return null;
       }
@@ -150,14 +150,14 @@ export async function pushEdits(
         domain: edit.domain,
         mobile_id: edit.mobile_id,
         base_version: edit.base_version,
-        // The document types `data` as an object without properties, which openapi-typescript reads as empty.
-        data: edit.data as unknown as PushItem['data'],
+        data: edit.data,
         client_updated_at: edit.client_updated_at,
         deleted: edit.deleted,
         priority: edit.priority ?? 'medium',
       })),
     );
     const { data, error, response } = await client.POST('/api/v1/sync/push', {
+      params: { header: { 'X-Device-Id': client.deviceId } },
       body: { items, mode: 'process', device_info: { ...deviceInfo, device_time: new Date().toISOString() } },
     });
     if (!data) throw httpError(response.status, error);
