@@ -194,6 +194,12 @@ async function requestSet(
   await call('POST', '/api/v1/sync/pull', json(sync, { delta: true, known_versions: { [id]: 1 } }, 'dev-1'));
   await call('POST', '/api/v1/sync/pull', json(sync, { domains: ['task'] }, 'dev-1'));
   await call('POST', '/api/v1/sync/pull', json(sync, undefined, 'dev-1'));
+  await call('POST', '/api/v1/sync/pull', json(sync, { domains: ['task', 'nonsense'] }, 'dev-1'), true);
+  await call('GET', '/api/v1/sync/snapshot?limit=2', json(sync, undefined, 'dev-1'));
+  await call('GET', '/api/v1/sync/snapshot?cursor=not-a-cursor', json(sync, undefined, 'dev-1'), true);
+  await call('GET', '/api/v1/sync/devices?limit=5', json(admin));
+  // The stream is endless when it opens: only its refusal goes through the proxy.
+  await call('GET', '/api/v1/sync/changes/stream?cursor=not-a-cursor', json(sync, undefined, 'dev-1'), true);
   await call('GET', '/api/v1/sync/queue-status', json(sync, undefined, 'dev-3'));
   await call(
     'POST',

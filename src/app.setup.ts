@@ -11,6 +11,7 @@ import { answerClientError } from './common/http/client-errors';
 import { registerHttpPipeline, requestIdOf } from './common/http/http-pipeline';
 import { MAX_JSON_MEMBERS } from './common/http/json-body-parser';
 import { createValidationPipe } from './common/http/validation';
+import { finishOpenApiDocument, operationIdFactory, refineValidatedModels } from './common/http/openapi-document';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './modules/analytics/metrics.service';
 import { RequestAuthenticator } from './modules/auth/auth.guard';
@@ -101,5 +102,6 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (fsk_...) or HS256 JWT' })
     .build();
-  return SwaggerModule.createDocument(app, options);
+  refineValidatedModels();
+  return finishOpenApiDocument(SwaggerModule.createDocument(app, options, { operationIdFactory }));
 }

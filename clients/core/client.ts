@@ -1,7 +1,8 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import type { paths } from '../generated/fieldsync-api';
 
-export type FieldsyncClient = Client<paths>;
+/** The typed client; `deviceId` is what it sends as `X-Device-Id` (push declares the header required). */
+export type FieldsyncClient = Client<paths> & { readonly deviceId: string };
 
 export interface FieldsyncClientOptions {
   /** Origin of the service, e.g. `https://sync.example.com`. */
@@ -29,5 +30,5 @@ export function createFieldsyncClient(options: FieldsyncClientOptions): Fieldsyn
     },
   };
   client.use(headers);
-  return client;
+  return Object.assign(client, { deviceId: options.deviceId });
 }

@@ -12,6 +12,7 @@ export {
 export {
   isoInstant,
   pullPage,
+  snapshotAll,
   pushEdits,
   type DeviceInfo,
   type Domain,

@@ -76,6 +76,43 @@ async function requestPage(
   return data;
 }
 
+/**
+ * The replacement sync after a 410 RESYNC_REQUIRED (API.md "Devices that come back"): every current record the
+ * caller reads, walked through `GET /api/v1/sync/snapshot`, and the pull cursor that continues the feed after them.
+ * A local record missing from it is gone; the caller keeps its unsynced edits and pushes them as usual.
+ */
+export async function snapshotAll(
+  client: FieldsyncClient,
+  options: { limit: number; domains?: readonly Domain[] },
+): Promise<{ changes: PulledChange[]; cursor: string }> {
+  const changes: PulledChange[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const { data, error, response } = await client.GET('/api/v1/sync/snapshot', {
+      params: {
+        query: {
+          limit: options.limit,
+          ...(cursor ? { cursor } : {}),
+          ...(options.domains ? { domains: options.domains.join(',') } : {}),
+        },
+      },
+    });
+    if (!data) throw httpError(response.status, error);
+    for (const change of data.changes) {
+      changes.push({
+        domain: change.domain,
+        mobile_id: change.mobile_id,
+        version: change.version,
+        gone: false,
+        removed: false,
+        data: change.data ?? null,
+      });
+    }
+    cursor = data.next_cursor;
+    if (!data.has_more) return { changes, cursor };
+  }
+}
+
 /** Full data for every change, or null when some patch has no matching base copy or does not apply. */
 async function withFullData(changes: FeedChange[], shadow: ShadowStore): Promise<PulledChange[] | null> {
   const patched = changes.filter((change) => change.patch !== undefined).map((change) => change.mobile_id);
@@ -89,7 +126,7 @@ async function withFullData(changes: FeedChange[], shadow: ShadowStore): Promise
       const base = bases.get(change.mobile_id);
       if (!base?.data || base.version !== change.base_version) return null;
       try {
-        data = applyPatch(structuredClone(base.data), change.patch as unknown as Operation[], true, true).newDocument;
+        data = applyPatch(structuredClone(base.data), change.patch as Operation[], true, true).newDocument;
       } catch {
         return null;
       }
@@ -150,14 +187,14 @@ export async function pushEdits(
         domain: edit.domain,
         mobile_id: edit.mobile_id,
         base_version: edit.base_version,
-        // The document types `data` as an object without properties, which openapi-typescript reads as empty.
-        data: edit.data as unknown as PushItem['data'],
+        data: edit.data,
         client_updated_at: edit.client_updated_at,
         deleted: edit.deleted,
         priority: edit.priority ?? 'medium',
       })),
     );
     const { data, error, response } = await client.POST('/api/v1/sync/push', {
+      params: { header: { 'X-Device-Id': client.deviceId } },
       body: { items, mode: 'process', device_info: { ...deviceInfo, device_time: new Date().toISOString() } },
     });
     if (!data) throw httpError(response.status, error);

@@ -12,14 +12,14 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's tenant. */
-        get: operations["TenantController_get"];
+        get: operations["getTenant"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Changes the caller's tenant: name, timezone, webhook. */
-        patch: operations["TenantController_update"];
+        patch: operations["updateTenant"];
         trace?: never;
     };
     "/api/v1/api-keys": {
@@ -30,10 +30,10 @@ export interface paths {
             cookie?: never;
         };
         /** The tenant's API keys (hashes and secrets are never returned). */
-        get: operations["TenantController_listKeys"];
+        get: operations["listApiKeys"];
         put?: never;
         /** Creates an API key; the key is in the response once and never again. */
-        post: operations["TenantController_createKey"];
+        post: operations["createApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -51,7 +51,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revokes a key of the caller's tenant. */
-        delete: operations["TenantController_revokeKey"];
+        delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -64,7 +64,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["HealthController_live"];
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -80,7 +80,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["HealthController_ready"];
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -99,7 +99,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Gzips a JSON value (base64) when the level and the adaptive rule say it is worth it. */
-        post: operations["BandwidthController_compress"];
+        post: operations["compressPayload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -116,7 +116,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Changed fields of the client copy against the server copy, and the RFC 6902 patch between them. */
-        post: operations["BandwidthController_delta"];
+        post: operations["computeDelta"];
         delete?: never;
         options?: never;
         head?: never;
@@ -133,7 +133,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Splits items into batches sized for the client's network. */
-        post: operations["BandwidthController_batches"];
+        post: operations["planBatches"];
         delete?: never;
         options?: never;
         head?: never;
@@ -150,7 +150,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Orders items high > medium > low, stable, missing or unknown priority as medium. */
-        post: operations["BandwidthController_prioritize"];
+        post: operations["prioritizeItems"];
         delete?: never;
         options?: never;
         head?: never;
@@ -168,10 +168,10 @@ export interface paths {
          * The tenant's changes feed after a cursor (keyset over the change sequence; tombstones included); with wait=N an
          *     empty page is held up to N seconds until a change commits.
          */
-        get: operations["SyncController_pull"];
+        get: operations["pullChanges"];
         put?: never;
         /** The same feed; with known_versions and delta: true, changes come as RFC 6902 patches when smaller. */
-        post: operations["SyncController_pullWithBody"];
+        post: operations["pullChangesWithBody"];
         delete?: never;
         options?: never;
         head?: never;
@@ -191,7 +191,7 @@ export interface paths {
          *     precedes a server restart. Reconnect with `Last-Event-ID` (or `cursor`) to resume with nothing missed. Gzip
          *     when accepted (flushed per event), identity otherwise.
          */
-        get: operations["SyncStreamController_stream"];
+        get: operations["streamChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -211,7 +211,7 @@ export interface paths {
          * Replacement or first sync: the caller's current records (no tombstones), open work first, in resumable pages;
          *     the last page's next_cursor continues GET /api/v1/sync/pull from snapshot_seq.
          */
-        get: operations["SyncSnapshotController_snapshot"];
+        get: operations["getSnapshot"];
         put?: never;
         post?: never;
         delete?: never;
@@ -228,7 +228,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every device's last acknowledged feed position, when it was seen, and how many changes it is behind. */
-        get: operations["SyncSnapshotController_devices"];
+        get: operations["listDevicePositions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -245,7 +245,7 @@ export interface paths {
             cookie?: never;
         };
         /** The effective conflict policy of every domain: the tenant's override or the default. */
-        get: operations["ConflictPolicyController_list"];
+        get: operations["listConflictPolicies"];
         put?: never;
         post?: never;
         delete?: never;
@@ -263,10 +263,10 @@ export interface paths {
         };
         get?: never;
         /** Sets the tenant's policy for a domain; `manual` with auto_resolve=true is rejected. */
-        put: operations["ConflictPolicyController_put"];
+        put: operations["putConflictPolicy"];
         post?: never;
         /** Removes the tenant's override: the domain reverts to its default policy. */
-        delete: operations["ConflictPolicyController_remove"];
+        delete: operations["deleteConflictPolicy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -280,7 +280,7 @@ export interface paths {
             cookie?: never;
         };
         /** Domains with the most conflicts in the last `days` days (this tenant only, top 5, most first). */
-        get: operations["ConflictController_hotspots"];
+        get: operations["getConflictHotspots"];
         put?: never;
         post?: never;
         delete?: never;
@@ -297,7 +297,7 @@ export interface paths {
             cookie?: never;
         };
         /** Conflict counts of the last `days` days by domain, strategy and result; pending reviews; top devices. */
-        get: operations["ConflictController_report"];
+        get: operations["getConflictReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -316,7 +316,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Resolves two (or, with base_entry, three) copies of a record by the tenant's policy and logs the result. */
-        post: operations["ConflictController_resolve"];
+        post: operations["resolveConflict"];
         delete?: never;
         options?: never;
         head?: never;
@@ -331,7 +331,7 @@ export interface paths {
             cookie?: never;
         };
         /** The conflict log, newest first, with keyset pagination; `awaiting_review=true` lists the review queue. */
-        get: operations["ConflictController_list"];
+        get: operations["listConflicts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -348,7 +348,7 @@ export interface paths {
             cookie?: never;
         };
         /** One conflict of the caller's tenant. */
-        get: operations["ConflictController_get"];
+        get: operations["getConflict"];
         put?: never;
         post?: never;
         delete?: never;
@@ -367,7 +367,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** A reviewer's decision on a manual_required conflict: the chosen copy becomes the record's next version. */
-        post: operations["ConflictController_resolveManually"];
+        post: operations["resolveConflictManually"];
         delete?: never;
         options?: never;
         head?: never;
@@ -384,7 +384,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Writes the losing copy of an automatically resolved push conflict as the record's next version. */
-        post: operations["ConflictController_restore"];
+        post: operations["restoreConflict"];
         delete?: never;
         options?: never;
         head?: never;
@@ -401,7 +401,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Stores a device's queued edits idempotently and applies them (mode process) through the conflict engine. */
-        post: operations["QueueController_push"];
+        post: operations["pushChanges"];
         delete?: never;
         options?: never;
         head?: never;
@@ -416,7 +416,7 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's pending items (its device with X-Device-Id, else its user's devices). */
-        get: operations["QueueController_queueStatus"];
+        get: operations["getQueueStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -435,7 +435,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Processes the caller's most urgent pending items, at most the batch size of its network. */
-        post: operations["QueueController_partial"];
+        post: operations["partialSync"];
         delete?: never;
         options?: never;
         head?: never;
@@ -450,7 +450,7 @@ export interface paths {
             cookie?: never;
         };
         /** Whether to sync now or wait, from the tenant's queue and its peak hours. */
-        get: operations["QueueController_optimalTime"];
+        get: operations["getOptimalSyncTime"];
         put?: never;
         post?: never;
         delete?: never;
@@ -467,7 +467,7 @@ export interface paths {
             cookie?: never;
         };
         /** Latest snapshot, 7-day trend, unhealthy devices, conflict hotspots, open alerts and the queue. */
-        get: operations["AnalyticsController_dashboard"];
+        get: operations["getDashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -486,7 +486,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Takes a snapshot of the last `time_window_hours` hours now. */
-        post: operations["AnalyticsController_createSnapshot"];
+        post: operations["createAnalyticsSnapshot"];
         delete?: never;
         options?: never;
         head?: never;
@@ -501,7 +501,7 @@ export interface paths {
             cookie?: never;
         };
         /** One device's health; a sync caller sees only its own user's devices. */
-        get: operations["AnalyticsController_deviceHealth"];
+        get: operations["getDeviceHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -518,7 +518,7 @@ export interface paths {
             cookie?: never;
         };
         /** Snapshots whose window ends between from and to (default: the last 7 days), oldest first. */
-        get: operations["AnalyticsController_snapshots"];
+        get: operations["listAnalyticsSnapshots"];
         put?: never;
         post?: never;
         delete?: never;
@@ -535,7 +535,7 @@ export interface paths {
             cookie?: never;
         };
         /** Device health by device id (keyset pages), optionally only devices scoring at most max_health. */
-        get: operations["AnalyticsController_devices"];
+        get: operations["listDeviceHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -552,7 +552,7 @@ export interface paths {
             cookie?: never;
         };
         /** The tenant's alerts, newest first. */
-        get: operations["AnalyticsController_alerts"];
+        get: operations["listAlerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -568,8 +568,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus text exposition. */
-        get: operations["MetricsController_scrape"];
+        /** Prometheus text exposition. Needs METRICS_TOKEN as a bearer token when it is set, else a loopback client. */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -586,7 +586,7 @@ export interface paths {
             cookie?: never;
         };
         /** The tenant's directory in user_id order, with keyset pagination. */
-        get: operations["DirectoryController_list"];
+        get: operations["listUsers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -603,12 +603,12 @@ export interface paths {
             cookie?: never;
         };
         /** One user of the directory. */
-        get: operations["DirectoryController_get"];
+        get: operations["getUser"];
         /**
          * Creates or changes a user and replaces its memberships. Effective on the user's next request; records it can
          *     no longer read reach its devices as removals.
          */
-        put: operations["DirectoryController_put"];
+        put: operations["putUser"];
         post?: never;
         delete?: never;
         options?: never;
@@ -624,12 +624,12 @@ export interface paths {
             cookie?: never;
         };
         /** The rules in force: the tenant's latest version, or the defaults (version 0). */
-        get: operations["SyncRulesController_get"];
+        get: operations["getSyncRules"];
         /** Stores a new rules version; it is applied to stored records in the background. */
-        put: operations["SyncRulesController_put"];
+        put: operations["putSyncRules"];
         post?: never;
         /** Returns to the default rules, as a new version. */
-        delete: operations["SyncRulesController_reset"];
+        delete: operations["resetSyncRules"];
         options?: never;
         head?: never;
         patch?: never;
@@ -643,7 +643,7 @@ export interface paths {
             cookie?: never;
         };
         /** A record's keys, the user's keys, and whether and why the user reads and changes the record. */
-        get: operations["SyncRulesController_explain"];
+        get: operations["explainSyncRules"];
         put?: never;
         post?: never;
         delete?: never;
@@ -660,7 +660,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every domain with the current version of its schema (null: not validated). */
-        get: operations["RecordSchemaController_list"];
+        get: operations["listSchemas"];
         put?: never;
         post?: never;
         delete?: never;
@@ -677,12 +677,12 @@ export interface paths {
             cookie?: never;
         };
         /** The domain's current schema version and every earlier one. */
-        get: operations["RecordSchemaController_get"];
+        get: operations["getSchema"];
         /**
          * Adds the next schema version of a domain with the declarative steps from the previous one (rename,
          *     set_default, drop, map_values). Sending the current version again unchanged changes nothing.
          */
-        put: operations["RecordSchemaController_put"];
+        put: operations["putSchema"];
         post?: never;
         delete?: never;
         options?: never;
@@ -698,7 +698,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every domain invariant and whether it is on for the tenant (on unless switched off). */
-        get: operations["InvariantController_list"];
+        get: operations["listInvariants"];
         put?: never;
         post?: never;
         delete?: never;
@@ -716,7 +716,7 @@ export interface paths {
         };
         get?: never;
         /** Switches one invariant on or off for the tenant. */
-        put: operations["InvariantController_put"];
+        put: operations["putInvariant"];
         post?: never;
         delete?: never;
         options?: never;
@@ -728,12 +728,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ErrorItemDto: {
+            /** @example items[0].domain */
+            field?: string;
+            /** @example /upcast/1/from */
+            pointer?: string;
+            /** @example must be one of journal, attendance, task, ticket, work_order */
+            message: string;
+        };
         ErrorDetailDto: {
             /** @example VALIDATION_FAILED */
             code: string;
             /** @example items[0].domain must be one of journal, attendance, task, ticket, work_order */
             message: string;
-            details: Record<string, never>[];
+            /** @description The failing inputs of a 400, one entry each (at most 50); empty for other errors. */
+            details: components["schemas"]["ErrorItemDto"][];
             /** @example 5f0c6a8e-2b1d-4d7e-9f65-3c3b1a0e9d21 */
             request_id: string;
         };
@@ -821,7 +830,7 @@ export interface components {
             /** @enum {string|null} */
             algorithm: "gzip" | null;
             /** @description Base64 of the gzip stream when compressed, else the data as sent */
-            data: Record<string, never>;
+            data: unknown;
             compressed: boolean;
             /** @description Compact JSON bytes of the data. */
             original_size: number;
@@ -856,8 +865,8 @@ export interface components {
         JsonPatchOperationDto: {
             /** @enum {string} */
             op: "add" | "remove" | "replace" | "move" | "copy" | "test";
-            /** @description New value (add, replace, test) */
-            value?: Record<string, never>;
+            /** @description New value (add, replace, test): any JSON value */
+            value?: unknown;
             /** @description JSON Pointer (RFC 6901). */
             path: string;
             /** @description Source pointer (move, copy). */
@@ -939,24 +948,22 @@ export interface components {
             reason: string;
         };
         ChangeDto: {
+            version: number;
             data?: {
                 [key: string]: unknown;
             } | null;
+            /** @description With delta pulls: the version the patch applies to. */
+            base_version?: number;
             /** @description With delta pulls: RFC 6902 operations turning base_version into this version. */
-            patch?: {
-                [key: string]: unknown;
-            }[];
+            patch?: components["schemas"]["JsonPatchOperationDto"][];
             /** @description With a pull that asked for a schema_version: the version `data` is in (the current one when it lacks that version). */
             schema_version?: number;
             /** @description Downcast steps that could not be undone (a dropped field, a many-to-one map_values): those fields stay as stored. */
             lossy?: components["schemas"]["LossyStepDto"][];
             domain: string;
             mobile_id: string;
-            version: number;
             /** @description True for a tombstone: the record was deleted (data is null). */
             deleted: boolean;
-            /** @description With delta pulls: the version the patch applies to. */
-            base_version?: number;
             updated_at: string;
         };
         RemovalDto: {
@@ -989,6 +996,8 @@ export interface components {
              * @enum {string}
              */
             network_quality?: "excellent" | "good" | "fair" | "poor";
+            /** @description The domains to pull: an array (`["task","ticket"]`) or the query's comma-separated form. */
+            domains?: ("journal" | "attendance" | "task" | "ticket" | "work_order")[] | string;
             /**
              * @description Versions the device already holds, by mobile_id: changes come as RFC 6902 patches from them when smaller.
              * @example {
@@ -1001,30 +1010,28 @@ export interface components {
             delta?: boolean;
             /** @default 100 */
             limit: number;
-            /** @description Comma-separated domains, e.g. task,ticket. */
-            domains?: string;
             /** @description Long poll: when the page would be empty, wait up to this many seconds (at most 60) for a change. */
             wait?: number;
         };
         SnapshotPageDto: {
+            /** @description Records in the snapshot when it started (records changed meanwhile come through the feed instead). */
+            estimated_total: number;
+            /** @description The feed position the snapshot stands on: the feed continues after it. */
+            snapshot_seq: number;
             /** @description Current records (never tombstones): open work first, newest first, then history. */
             changes: components["schemas"]["ChangeDto"][];
             /** @description The next snapshot page; on the last page (has_more false), a pull cursor that continues the feed. */
             next_cursor: string;
             has_more: boolean;
-            /** @description Records in the snapshot when it started (records changed meanwhile come through the feed instead). */
-            estimated_total: number;
-            /** @description The feed position the snapshot stands on: the feed continues after it. */
-            snapshot_seq: number;
         };
         DevicePositionDto: {
-            user_id: string | null;
-            device_id: string;
             /** @description change_seq of the last position the device acknowledged (the cursor of its last pull). */
             position: number;
-            last_seen_at: string;
             /** @description Changes of the tenant's feed after that position (counted up to behind_by_capped). */
             behind_by: number;
+            user_id: string | null;
+            device_id: string;
+            last_seen_at: string;
             /** @description True when behind_by stopped at its cap (100000). */
             behind_by_capped: boolean;
             /** @description The position lies below the purge horizon: its next pull is a 410 RESYNC_REQUIRED. */
@@ -1270,12 +1277,12 @@ export interface components {
             record_version: number | null;
         };
         RecordCopyDto: {
+            version: number;
             data: {
                 [key: string]: unknown;
             } | null;
             domain: string;
             mobile_id: string;
-            version: number;
             deleted: boolean;
         };
         ItemErrorDetailDto: {
@@ -1301,8 +1308,8 @@ export interface components {
             /** Format: uuid */
             conflict_id: string | null;
             /** @description The server's current copy when it differs from what the client sent. */
-            record: components["schemas"]["RecordCopyDto"] | null;
-            error: components["schemas"]["ItemErrorDto"] | null;
+            record: components["schemas"]["RecordCopyDto"] | (never | null);
+            error: components["schemas"]["ItemErrorDto"] | (never | null);
             client_mutation_id: string;
             mobile_id: string;
             domain: string;
@@ -1453,7 +1460,7 @@ export interface components {
             high_priority: number;
         };
         DashboardDto: {
-            latest_snapshot: components["schemas"]["SnapshotDto"] | null;
+            latest_snapshot: components["schemas"]["SnapshotDto"] | (never | null);
             trend_7days: components["schemas"]["TrendPointDto"][];
             /** @description Devices below DEVICE_HEALTH_THRESHOLD, lowest score first, at most 10. */
             unhealthy_devices: components["schemas"]["UnhealthyDeviceDto"][];
@@ -1576,7 +1583,7 @@ export interface components {
             users: string[];
             groups: components["schemas"]["GroupFieldDto"][];
             /** @description The groups of the record's owner (first user named, else the creator) read it, by a field's value. */
-            owner_groups: components["schemas"]["OwnerGroupsDto"] | null;
+            owner_groups: components["schemas"]["OwnerGroupsDto"] | (never | null);
             /**
              * @description Fields only a supervisor of one of the record's groups (or an admin) may change.
              * @example [
@@ -1608,6 +1615,35 @@ export interface components {
             applied: boolean;
             progress: components["schemas"]["RulesProgressDto"];
         };
+        DomainRuleInputDto: {
+            /**
+             * @description Fields naming the users who read the record (an id or an array of ids).
+             * @example [
+             *       "people"
+             *     ]
+             */
+            users?: string[];
+            groups?: components["schemas"]["GroupFieldDto"][];
+            /** @description The groups of the record's owner (first user named, else the creator) read it, by a field's value. */
+            owner_groups?: components["schemas"]["OwnerGroupsDto"] | (never | null);
+            /**
+             * @description Fields only a supervisor of one of the record's groups (or an admin) may change.
+             * @example [
+             *       "people",
+             *       "bu"
+             *     ]
+             */
+            supervisor_only?: string[];
+            /** @description The user who wrote the first version keeps reading it (default true). */
+            creator?: boolean;
+        };
+        SyncRulesInputDto: {
+            journal?: components["schemas"]["DomainRuleInputDto"];
+            attendance?: components["schemas"]["DomainRuleInputDto"];
+            task?: components["schemas"]["DomainRuleInputDto"];
+            ticket?: components["schemas"]["DomainRuleInputDto"];
+            work_order?: components["schemas"]["DomainRuleInputDto"];
+        };
         PutSyncRulesDto: {
             /**
              * @description Rules by domain; a domain left out keeps its default. Validated as a whole: errors name the domain and key.
@@ -1628,7 +1664,7 @@ export interface components {
              */
             rules: {
                 [key: string]: unknown;
-            } & components["schemas"]["SyncRulesDocumentDto"];
+            } & components["schemas"]["SyncRulesInputDto"];
         };
         SyncRulesVersionDto: {
             version: number;
@@ -1755,7 +1791,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    TenantController_get: {
+    getTenant: {
         parameters: {
             query?: never;
             header?: {
@@ -1773,6 +1809,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantDto"];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -1802,9 +1847,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    TenantController_update: {
+    updateTenant: {
         parameters: {
             query?: never;
             header?: {
@@ -1828,6 +1882,15 @@ export interface operations {
                     "application/json": components["schemas"]["TenantDto"];
                 };
             };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Missing or bad credential */
             401: {
                 headers: {
@@ -1846,6 +1909,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -1855,9 +1936,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    TenantController_listKeys: {
+    listApiKeys: {
         parameters: {
             query?: never;
             header?: {
@@ -1877,6 +1967,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyDto"][];
                 };
             };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Missing or bad credential */
             401: {
                 headers: {
@@ -1904,9 +2003,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    TenantController_createKey: {
+    createApiKey: {
         parameters: {
             query?: never;
             header?: {
@@ -1930,6 +2038,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
                 };
             };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Missing or bad credential */
             401: {
                 headers: {
@@ -1948,6 +2065,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -1957,9 +2092,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    TenantController_revokeKey: {
+    revokeApiKey: {
         parameters: {
             query?: never;
             header?: {
@@ -1978,6 +2122,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
             };
             /** @description Missing or bad credential */
             401: {
@@ -2014,9 +2167,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    HealthController_live: {
+    getLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -2035,7 +2197,7 @@ export interface operations {
             };
         };
     };
-    HealthController_ready: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -2063,7 +2225,7 @@ export interface operations {
             };
         };
     };
-    BandwidthController_compress: {
+    compressPayload: {
         parameters: {
             query?: never;
             header?: {
@@ -2141,9 +2303,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    BandwidthController_delta: {
+    computeDelta: {
         parameters: {
             query?: never;
             header?: {
@@ -2221,9 +2392,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    BandwidthController_batches: {
+    planBatches: {
         parameters: {
             query?: never;
             header?: {
@@ -2301,9 +2481,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    BandwidthController_prioritize: {
+    prioritizeItems: {
         parameters: {
             query?: never;
             header?: {
@@ -2381,9 +2570,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    SyncController_pull: {
+    pullChanges: {
         parameters: {
             query?: {
                 /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
@@ -2462,9 +2660,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    SyncController_pullWithBody: {
+    pullChangesWithBody: {
         parameters: {
             query?: never;
             header?: {
@@ -2474,7 +2681,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description Optional: no body pulls from the beginning */
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PullBodyDto"];
             };
@@ -2523,6 +2731,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -2532,9 +2758,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    SyncStreamController_stream: {
+    streamChanges: {
         parameters: {
             query?: {
                 /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
@@ -2579,7 +2814,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ErrorBodyDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -2615,12 +2850,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ErrorBodyDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
         };
     };
-    SyncSnapshotController_snapshot: {
+    getSnapshot: {
         parameters: {
             query?: {
                 /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
@@ -2681,9 +2916,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    SyncSnapshotController_devices: {
+    listDevicePositions: {
         parameters: {
             query?: {
                 /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
@@ -2742,9 +2986,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictPolicyController_list: {
+    listConflictPolicies: {
         parameters: {
             query?: never;
             header?: {
@@ -2762,6 +3015,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictPolicyDto"][];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -2791,9 +3053,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictPolicyController_put: {
+    putConflictPolicy: {
         parameters: {
             query?: never;
             header?: {
@@ -2846,6 +3117,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -2855,9 +3144,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictPolicyController_remove: {
+    deleteConflictPolicy: {
         parameters: {
             query?: never;
             header?: {
@@ -2922,9 +3220,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictController_hotspots: {
+    getConflictHotspots: {
         parameters: {
             query?: {
                 /** @description Window length in days, 1..365 (default 7). */
@@ -2947,6 +3254,15 @@ export interface operations {
                     "application/json": components["schemas"]["HotspotDto"][];
                 };
             };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Missing or bad credential */
             401: {
                 headers: {
@@ -2974,9 +3290,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictController_report: {
+    getConflictReport: {
         parameters: {
             query?: {
                 /** @description Window length in days, 1..365 (default 7). */
@@ -2999,6 +3324,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConflictReportDto"];
                 };
             };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Missing or bad credential */
             401: {
                 headers: {
@@ -3026,9 +3360,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictController_resolve: {
+    resolveConflict: {
         parameters: {
             query?: never;
             header?: {
@@ -3052,6 +3395,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConflictResolutionDto"];
                 };
             };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Missing or bad credential */
             401: {
                 headers: {
@@ -3070,6 +3422,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -3079,17 +3449,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictController_list: {
+    listConflicts: {
         parameters: {
             query?: {
                 result?: "resolved" | "manual_required" | "failed";
+                /** @description Only conflicts logged at or after this instant (ISO 8601 with offset). */
+                since?: string;
                 domain?: string;
                 /** @description true: only manual_required conflicts nobody has resolved yet (the review queue); false: all the others. */
                 awaiting_review?: boolean;
-                /** @description Only conflicts logged at or after this instant (ISO 8601 with offset). */
-                since?: string;
                 /** @description next_cursor of the previous page. */
                 cursor?: string;
                 /** @description 1..200, default 50. */
@@ -3112,6 +3491,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConflictPageDto"];
                 };
             };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Missing or bad credential */
             401: {
                 headers: {
@@ -3139,9 +3527,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictController_get: {
+    getConflict: {
         parameters: {
             query?: never;
             header?: {
@@ -3161,6 +3558,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictLogDto"];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -3198,9 +3604,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictController_resolveManually: {
+    resolveConflictManually: {
         parameters: {
             query?: never;
             header?: {
@@ -3224,6 +3639,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictActionResultDto"];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -3261,6 +3685,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -3270,9 +3712,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    ConflictController_restore: {
+    restoreConflict: {
         parameters: {
             query?: never;
             header?: {
@@ -3292,6 +3743,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictActionResultDto"];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -3338,14 +3798,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    QueueController_push: {
+    pushChanges: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Device id (1..128 chars) for device calls */
-                "X-Device-Id"?: string;
+            header: {
+                /** @description The pushing device (1..128 chars) */
+                "X-Device-Id": string;
             };
             path?: never;
             cookie?: never;
@@ -3362,7 +3831,9 @@ export interface operations {
                         /** @description The version the edit started from; 0 for a new record. */
                         base_version: number;
                         /** @description The whole record as the device has it (at most RECORD_MAX_BYTES of JSON). */
-                        data: Record<string, never>;
+                        data: {
+                            [key: string]: unknown;
+                        };
                         /** @description When the device made the edit: ISO 8601 with an offset. */
                         client_updated_at?: string | null;
                         /** @default false */
@@ -3434,6 +3905,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -3443,9 +3932,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    QueueController_queueStatus: {
+    getQueueStatus: {
         parameters: {
             query?: never;
             header?: {
@@ -3500,9 +3998,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    QueueController_partial: {
+    partialSync: {
         parameters: {
             query?: never;
             header?: {
@@ -3552,6 +4059,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -3561,9 +4086,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    QueueController_optimalTime: {
+    getOptimalSyncTime: {
         parameters: {
             query?: never;
             header?: {
@@ -3618,9 +4152,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    AnalyticsController_dashboard: {
+    getDashboard: {
         parameters: {
             query?: never;
             header?: {
@@ -3638,6 +4181,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DashboardDto"];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -3667,9 +4219,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    AnalyticsController_createSnapshot: {
+    createAnalyticsSnapshot: {
         parameters: {
             query?: never;
             header?: {
@@ -3719,6 +4280,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -3728,9 +4307,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    AnalyticsController_deviceHealth: {
+    getDeviceHealth: {
         parameters: {
             query: {
                 device_id: string;
@@ -3796,9 +4384,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    AnalyticsController_snapshots: {
+    listAnalyticsSnapshots: {
         parameters: {
             query?: {
                 /** @description Windows ending at or after this instant (default: 7 days ago). */
@@ -3858,9 +4455,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    AnalyticsController_devices: {
+    listDeviceHealth: {
         parameters: {
             query?: {
                 /** @description Only devices scoring at most this. */
@@ -3921,9 +4527,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    AnalyticsController_alerts: {
+    listAlerts: {
         parameters: {
             query?: {
                 status?: "open" | "resolved";
@@ -3943,6 +4558,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AlertDto"][];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -3972,9 +4596,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    MetricsController_scrape: {
+    getMetrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -3991,9 +4624,27 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description METRICS_TOKEN is set and was not presented */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description METRICS_TOKEN is unset and the client is not loopback */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    DirectoryController_list: {
+    listUsers: {
         parameters: {
             query?: {
                 /** @description next_cursor of the previous page. */
@@ -4054,9 +4705,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    DirectoryController_get: {
+    getUser: {
         parameters: {
             query?: never;
             header?: {
@@ -4076,6 +4736,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -4114,9 +4783,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    DirectoryController_put: {
+    putUser: {
         parameters: {
             query?: never;
             header?: {
@@ -4169,6 +4847,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -4178,9 +4874,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    SyncRulesController_get: {
+    getSyncRules: {
         parameters: {
             query?: never;
             header?: {
@@ -4198,6 +4903,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncRulesDto"];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -4227,9 +4941,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    SyncRulesController_put: {
+    putSyncRules: {
         parameters: {
             query?: never;
             header?: {
@@ -4280,6 +5003,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -4289,9 +5030,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    SyncRulesController_reset: {
+    resetSyncRules: {
         parameters: {
             query?: never;
             header?: {
@@ -4309,6 +5059,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncRulesVersionDto"];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -4338,9 +5097,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    SyncRulesController_explain: {
+    explainSyncRules: {
         parameters: {
             query: {
                 user_id: string;
@@ -4409,9 +5177,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    RecordSchemaController_list: {
+    listSchemas: {
         parameters: {
             query?: never;
             header?: {
@@ -4429,6 +5206,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DomainSchemaSummaryDto"][];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -4458,9 +5244,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    RecordSchemaController_get: {
+    getSchema: {
         parameters: {
             query?: never;
             header?: {
@@ -4527,9 +5322,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    RecordSchemaController_put: {
+    putSchema: {
         parameters: {
             query?: never;
             header?: {
@@ -4679,6 +5483,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -4688,9 +5510,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    InvariantController_list: {
+    listInvariants: {
         parameters: {
             query?: never;
             header?: {
@@ -4708,6 +5539,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InvariantDto"][];
+                };
+            };
+            /** @description Invalid input (query, path, body or X-Device-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or bad credential */
@@ -4737,9 +5577,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
-    InvariantController_put: {
+    putInvariant: {
         parameters: {
             query?: never;
             header?: {
@@ -4792,8 +5641,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Body above BODY_LIMIT_BYTES after decompression */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body not application/json, or an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Database unavailable: retry after the Retry-After seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

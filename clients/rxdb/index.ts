@@ -6,6 +6,7 @@ import {
   isoInstant,
   memoryShadowStore,
   pullPage,
+  snapshotAll,
   pushEdits,
   ResyncRequiredError,
   watchChanges,
@@ -58,8 +59,8 @@ export interface FieldsyncRxdbOptions<T> {
   /** A push item the server refused (`status: rejected`); the server's copy, when it sent one, replaces the doc. */
   onRejected?: (result: PushResult) => void;
   /**
-   * Called with the 410 RESYNC_REQUIRED of a pull before the pull fails (RxDB retries it after `retryTime`): the
-   * place to cancel this replication and run a replacement sync.
+   * Told of a 410 RESYNC_REQUIRED: the pull then runs the replacement sync itself through the snapshot (unpushed
+   * local edits stay and are pushed as usual).
    */
   onResyncRequired?: (error: ResyncRequiredError) => void | Promise<void>;
 }
@@ -101,8 +102,9 @@ export function fieldsyncHandlers<T>(options: FieldsyncRxdbOptions<T>) {
           shadow,
         });
       } catch (error) {
-        if (error instanceof ResyncRequiredError) await options.onResyncRequired?.(error);
-        throw error;
+        if (!(error instanceof ResyncRequiredError)) throw error;
+        await options.onResyncRequired?.(error);
+        return replacement();
       }
       const previous = await shadow.get(page.changes.filter((c) => c.gone).map((c) => c.mobile_id));
       for (const change of page.changes) {
@@ -124,6 +126,31 @@ export function fieldsyncHandlers<T>(options: FieldsyncRxdbOptions<T>) {
     await shadow.delete(gone);
     lastCursor = cursor;
     return { documents, checkpoint: { cursor } };
+  }
+
+  /**
+   * After a 410: the snapshot's records as the master state, and every record the server had sent before that the
+   * snapshot lacks as deleted. Local edits not yet pushed stay in the fork and are pushed against their base.
+   */
+  async function replacement() {
+    const snapshot = await snapshotAll(options.client, { limit: 200, domains: [options.domain] });
+    const held = await shadow.get(Object.keys(await shadow.knownVersions(Number.MAX_SAFE_INTEGER)));
+    const documents: WithDeleted<T>[] = [];
+    const copies = new Map<string, ServerCopy>();
+    for (const change of snapshot.changes) {
+      const copy: ServerCopy = { domain: change.domain, version: change.version, deleted: false, data: change.data };
+      documents.push(docOf(change.mobile_id, copy, held.get(change.mobile_id)?.data ?? null));
+      copies.set(change.mobile_id, copy);
+    }
+    const gone = [...held.keys()].filter((mobileId) => !copies.has(mobileId));
+    for (const mobileId of gone) {
+      const before = held.get(mobileId)!;
+      documents.push(docOf(mobileId, { ...before, deleted: true, data: null }, before.data));
+    }
+    await shadow.set(copies);
+    await shadow.delete(gone);
+    lastCursor = snapshot.cursor;
+    return { documents, checkpoint: { cursor: snapshot.cursor } };
   }
 
   async function push(rows: RxReplicationWriteToMasterRow<T>[]): Promise<WithDeleted<T>[]> {

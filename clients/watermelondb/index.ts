@@ -12,6 +12,7 @@ import {
   isoInstant,
   keyValueShadowStore,
   pullPage,
+  snapshotAll,
   pushEdits,
   ResyncRequiredError,
   type DeviceInfo,
@@ -40,7 +41,10 @@ export interface FieldsyncWatermelonOptions {
   deviceInfo?: DeviceInfo;
   /** A push item the server refused: it stays unsynced locally (`experimentalRejectedIds`). */
   onRejected?: (result: PushResult) => void;
-  /** Called with the 410 RESYNC_REQUIRED of a pull before `synchronize()` rejects with it. */
+  /**
+   * Told of a 410 RESYNC_REQUIRED: the pull then runs the replacement sync itself (the snapshot, keeping the
+   * device's unsynced edits, which the same synchronize() pushes).
+   */
   onResyncRequired?: (error: ResyncRequiredError) => void | Promise<void>;
 }
 
@@ -105,18 +109,27 @@ export function fieldsyncWatermelon(options: FieldsyncWatermelonOptions) {
     const cursors = ((await storage.get(`${prefix}:cursors`)) ?? {}) as Record<string, string | null>;
     let cursor = lastPulledAt ? (cursors[String(lastPulledAt)] ?? null) : null;
     const latest = new Map<string, PulledChange>();
+    const domains = Object.values(options.tables);
     for (;;) {
       let page;
       try {
-        page = await pullPage(options.client, {
-          cursor,
-          limit: options.pageSize ?? 100,
-          domains: Object.values(options.tables),
-          shadow,
-        });
+        page = await pullPage(options.client, { cursor, limit: options.pageSize ?? 100, domains, shadow });
       } catch (error) {
-        if (error instanceof ResyncRequiredError) await options.onResyncRequired?.(error);
-        throw error;
+        if (!(error instanceof ResyncRequiredError)) throw error;
+        await options.onResyncRequired?.(error);
+        const snapshot = await snapshotAll(options.client, { limit: options.pageSize ?? 100, domains });
+        latest.clear();
+        for (const change of snapshot.changes) latest.set(change.mobile_id, change);
+        // A synced local record the snapshot lacks was deleted (or left the scope) while the device was away.
+        for (const [table, domain] of Object.entries(options.tables)) {
+          const local = await database.get(table).query(Q.where('_status', 'synced')).fetch();
+          for (const record of local) {
+            if (latest.has(record.id)) continue;
+            latest.set(record.id, { domain, mobile_id: record.id, version: 0, gone: true, removed: true, data: null });
+          }
+        }
+        cursor = snapshot.cursor;
+        break;
       }
       for (const change of page.changes) {
         const seen = latest.get(change.mobile_id);

@@ -67,6 +67,20 @@ export async function revisionCount(t: TestApp, tenantId: string, mobileId: stri
   return rows[0].n;
 }
 
+/**
+ * What the daily purge does to a device that stayed away too long, at once: the tenant's tombstones are gone and
+ * the horizon stands at the newest change, so every cursor taken before is below it (a 410 RESYNC_REQUIRED).
+ */
+export async function forcePurgeHorizon(t: TestApp, tenantId: string): Promise<void> {
+  await t.db.query(
+    `INSERT INTO sync_purge_horizon (tenant_id, horizon, purged_at)
+     SELECT $1, max(change_seq), now() FROM sync_record WHERE tenant_id = $1
+     ON CONFLICT ON CONSTRAINT pk_sync_purge_horizon DO UPDATE SET horizon = EXCLUDED.horizon, purged_at = now()`,
+    [tenantId],
+  );
+  await t.db.query('DELETE FROM sync_record WHERE tenant_id = $1 AND deleted', [tenantId]);
+}
+
 /** Edit times in order (the server compares them for most_recent_wins) and close to the server's clock. */
 export function clock(): () => string {
   let last = Date.now() - 60_000;

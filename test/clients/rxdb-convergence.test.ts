@@ -3,7 +3,15 @@ import { createRxDatabase, type RxCollection, type RxDatabase, type RxJsonSchema
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { memoryShadowStore, replicateFieldsync, type ShadowStore } from '../../clients/rxdb';
 import { startTestApp, TestApp, TestTenant } from '../helpers/test-app';
-import { clock, deviceClient, lossyNetwork, LossyNetwork, revisionCount, serverRecord } from './harness';
+import {
+  clock,
+  deviceClient,
+  forcePurgeHorizon,
+  lossyNetwork,
+  LossyNetwork,
+  revisionCount,
+  serverRecord,
+} from './harness';
 
 interface TaskDoc {
   mobile_id: string;
@@ -164,6 +172,40 @@ describe('RxDB adapter: two devices of one user converge through the server', ()
     expect(await serverRecord(t, tenant.id, id)).toMatchObject({ deleted: true });
     expect(await local(a)).toBeUndefined();
     expect(await local(b)).toBeUndefined();
+  });
+
+  it('runs the replacement sync itself after a 410 and keeps the offline edit', async () => {
+    const [kept, dropped] = [randomUUID(), randomUUID()];
+    for (const mobileId of [kept, dropped]) {
+      await a.tasks.insert({
+        mobile_id: mobileId,
+        version: 0,
+        jobdesc: 'Pump check',
+        jobstatus: 'ASSIGNED',
+        remarks: '',
+        asset: 7,
+        updated_at: now(),
+      });
+    }
+    await a.sync();
+    await b.sync();
+    const patch = async (d: Device, mobileId: string, values: Partial<TaskDoc>) =>
+      (await d.tasks.findOne(mobileId).exec())!.incrementalPatch({ ...values, updated_at: now() });
+    // a goes offline with an edit; b deletes one record and edits another field of the other.
+    await patch(a, kept, { remarks: 'seal replaced' });
+    await (await b.tasks.findOne(dropped).exec())!.remove();
+    await patch(b, kept, { jobstatus: 'INPROGRESS' });
+    await b.sync();
+    // The purge passes both cursors: the tombstone a never saw is gone, the next pulls are 410s.
+    await forcePurgeHorizon(t, tenant.id);
+    await a.sync();
+    await b.sync();
+    expect(await a.tasks.findOne(dropped).exec()).toBeNull();
+    const server = await serverRecord(t, tenant.id, kept);
+    expect(server.data).toMatchObject({ remarks: 'seal replaced', jobstatus: 'INPROGRESS' });
+    for (const d of [a, b]) {
+      expect((await d.tasks.findOne(kept).exec())?.toJSON()).toMatchObject({ ...server.data, version: server.version });
+    }
   });
 
   it('pulled later versions as RFC 6902 patches and asked for compression', () => {

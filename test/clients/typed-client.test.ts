@@ -41,13 +41,15 @@ describe('generated client (openapi-typescript + openapi-fetch)', () => {
       domain: 'task',
       mobile_id: randomUUID(),
       base_version: 0,
-      // openapi.json types `data` as an object without properties: the generated type admits no field (see issue 16).
-      data: { jobstatus: 'ASSIGNED' } as unknown as PushItem['data'],
+      data: { jobstatus: 'ASSIGNED' },
       client_updated_at: new Date().toISOString(),
       deleted: false,
       priority: 'high',
     };
-    const pushed = await client.POST('/api/v1/sync/push', { body: { items: [item], mode: 'process' } });
+    const pushed = await client.POST('/api/v1/sync/push', {
+      params: { header: { 'X-Device-Id': client.deviceId } },
+      body: { items: [item], mode: 'process' },
+    });
     expect(pushed.response.status).toBe(200);
     const result = pushed.data!.results[0];
     const status: 'applied' | 'resolved' | 'manual_required' | 'rejected' | 'queued' = result.status;

@@ -4,7 +4,15 @@ import LokiJSAdapter from '@nozbe/watermelondb/adapters/lokijs';
 import logger from '@nozbe/watermelondb/utils/common/logger';
 import { fieldsyncWatermelon } from '../../clients/watermelondb';
 import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
-import { clock, deviceClient, lossyNetwork, LossyNetwork, revisionCount, serverRecord } from './harness';
+import {
+  clock,
+  deviceClient,
+  forcePurgeHorizon,
+  lossyNetwork,
+  LossyNetwork,
+  revisionCount,
+  serverRecord,
+} from './harness';
 
 class Ticket extends Model {
   static override table = 'tickets';
@@ -217,5 +225,28 @@ describe('WatermelonDB adapter: two devices of one user converge through the ser
     expect(await local(a)).toBeUndefined();
     expect(await local(b)).toBeUndefined();
     expect(await a.database.adapter.getDeletedRecords('tickets')).toEqual([]);
+  });
+
+  it('runs the replacement sync itself after a 410 and keeps the offline edit', async () => {
+    const kept = randomUUID();
+    const dropped = randomUUID();
+    await create(a, kept, { ticketdesc: 'Lift 2 noisy', status: 'OPEN', comments: '' });
+    await create(a, dropped, { ticketdesc: 'Duplicate ticket', status: 'OPEN', comments: '' });
+    await a.sync();
+    await b.sync();
+    // a goes offline with an edit; b deletes one record and edits another field of the other.
+    await edit(a, { comments: 'Bearing replaced' }, kept);
+    await b.database.write(async () => (await b.database.get<Ticket>('tickets').find(dropped)).markAsDeleted());
+    await edit(b, { status: 'INPROGRESS' }, kept);
+    await b.sync();
+    await b.sync();
+    // The purge passes a's cursor: the tombstone a never saw is gone, a's next pull is a 410.
+    await forcePurgeHorizon(t, tenant.id);
+    await a.sync();
+    await b.sync();
+    expect(await local(a, dropped)).toBeUndefined();
+    const server = await serverRecord(t, tenant.id, kept);
+    expect(server.data).toMatchObject({ comments: 'Bearing replaced', status: 'INPROGRESS' });
+    for (const d of [a, b]) expect(await local(d, kept)).toMatchObject({ ...server.data, _status: 'synced' });
   });
 });

@@ -344,6 +344,21 @@ describe('sync: push, queue, partial, optimal time, pull', () => {
       expectErrorBody(await call(t, 'GET', '/api/v1/sync/pull?limit=1001', { key: a.syncKey }), 400);
       expectErrorBody(await call(t, 'GET', '/api/v1/sync/pull?domains=invoice', { key: a.syncKey }), 400);
     });
+
+    it('takes domains in a JSON pull body as an array or a comma-separated string, and no body at all', async () => {
+      const a = await t.createTenant();
+      await push(a.syncKey, 'dev', [pushItem({ domain: 'ticket' }), pushItem({ domain: 'task' })]);
+      const pull = (body?: unknown) => call(t, 'POST', '/api/v1/sync/pull', { key: a.syncKey, body });
+      const domainsOf = (answer: { body: { changes: Array<{ domain: string }> } }) =>
+        answer.body.changes.map((change) => change.domain).sort();
+      expect(domainsOf(await pull({ domains: ['ticket'] }))).toEqual(['ticket']);
+      expect(domainsOf(await pull({ domains: ['task', 'ticket'] }))).toEqual(['task', 'ticket']);
+      expect(domainsOf(await pull({ domains: 'task' }))).toEqual(['task']);
+      expect(domainsOf(await pull())).toEqual(['task', 'ticket']);
+      expectErrorBody(await pull({ domains: ['invoice'] }), 400);
+      expectErrorBody(await pull({ domains: [] }), 400);
+      expectErrorBody(await pull({ domains: [1] }), 400);
+    });
   });
 
   it('needs a credential for every sync endpoint', async () => {

@@ -5,6 +5,7 @@ import {
   ApiExtraModels,
   ApiNotFoundResponse,
   ApiTags,
+  ApiOperation,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
@@ -39,6 +40,7 @@ export class AnalyticsController {
   ) {}
 
   /** Latest snapshot, 7-day trend, unhealthy devices, conflict hotspots, open alerts and the queue. */
+  @ApiOperation({ operationId: 'getDashboard' })
   @Get('api/sync/dashboard')
   @CompressResponse()
   @RequireScopes('admin')
@@ -47,6 +49,7 @@ export class AnalyticsController {
   }
 
   /** Takes a snapshot of the last `time_window_hours` hours now. */
+  @ApiOperation({ operationId: 'createAnalyticsSnapshot' })
   @Post('api/sync/snapshot/create')
   @CompressResponse()
   @RequireScopes('admin')
@@ -61,6 +64,7 @@ export class AnalyticsController {
   }
 
   /** One device's health; a sync caller sees only its own user's devices. */
+  @ApiOperation({ operationId: 'getDeviceHealth' })
   @Get('api/sync/device-health')
   @CompressResponse()
   @RequireScopes('sync', 'admin')
@@ -74,6 +78,7 @@ export class AnalyticsController {
   }
 
   /** Snapshots whose window ends between from and to (default: the last 7 days), oldest first. */
+  @ApiOperation({ operationId: 'listAnalyticsSnapshots' })
   @Get('api/v1/analytics/snapshots')
   @RequireScopes('admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
@@ -82,6 +87,7 @@ export class AnalyticsController {
   }
 
   /** Device health by device id (keyset pages), optionally only devices scoring at most max_health. */
+  @ApiOperation({ operationId: 'listDeviceHealth' })
   @Get('api/v1/analytics/devices')
   @RequireScopes('admin')
   @ApiBadRequestResponse({ type: ErrorBodyDto })
@@ -95,6 +101,7 @@ export class AnalyticsController {
   }
 
   /** The tenant's alerts, newest first. */
+  @ApiOperation({ operationId: 'listAlerts' })
   @Get('api/v1/analytics/alerts')
   @RequireScopes('admin')
   alerts(@CurrentPrincipal() principal: Principal, @Query() query: AlertsQueryDto): Promise<AlertDto[]> {

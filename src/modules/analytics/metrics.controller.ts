@@ -1,6 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Header, Req } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../../common/auth/auth.decorators';
 import { AppException, ErrorCode } from '../../common/errors/app-exception';
@@ -44,6 +51,7 @@ export class MetricsController {
   ) {}
 
   /** Prometheus text exposition. Needs METRICS_TOKEN as a bearer token when it is set, else a loopback client. */
+  @ApiOperation({ operationId: 'getMetrics' })
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiProduces('text/plain')

@@ -5,6 +5,7 @@ import {
   ApiPayloadTooLargeResponse,
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
+  ApiOperation,
 } from '@nestjs/swagger';
 import { RequireScopes } from '../../common/auth/auth.decorators';
 import { CompressResponse } from '../../common/http/compress-response.decorator';
@@ -32,6 +33,7 @@ export class BandwidthController {
   constructor(private readonly bandwidth: BandwidthService) {}
 
   /** Gzips a JSON value (base64) when the level and the adaptive rule say it is worth it. */
+  @ApiOperation({ operationId: 'compressPayload' })
   @Post('compress')
   @CompressResponse()
   @HttpCode(200)
@@ -41,6 +43,7 @@ export class BandwidthController {
   }
 
   /** Changed fields of the client copy against the server copy, and the RFC 6902 patch between them. */
+  @ApiOperation({ operationId: 'computeDelta' })
   @Post('delta')
   @CompressResponse()
   @HttpCode(200)
@@ -50,6 +53,7 @@ export class BandwidthController {
   }
 
   /** Splits items into batches sized for the client's network. */
+  @ApiOperation({ operationId: 'planBatches' })
   @Post('batches')
   @CompressResponse()
   @HttpCode(200)
@@ -59,6 +63,7 @@ export class BandwidthController {
   }
 
   /** Orders items high > medium > low, stable, missing or unknown priority as medium. */
+  @ApiOperation({ operationId: 'prioritizeItems' })
   @Post('prioritize')
   @CompressResponse()
   @HttpCode(200)

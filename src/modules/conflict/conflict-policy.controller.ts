@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiParam, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { DOMAINS } from '../../common/domain';
@@ -14,12 +14,14 @@ export class ConflictPolicyController {
   constructor(private readonly policies: ConflictPolicyService) {}
 
   /** The effective conflict policy of every domain: the tenant's override or the default. */
+  @ApiOperation({ operationId: 'listConflictPolicies' })
   @Get()
   list(@CurrentPrincipal() principal: Principal): Promise<ConflictPolicyDto[]> {
     return this.policies.list(principal.tenantId);
   }
 
   /** Sets the tenant's policy for a domain; `manual` with auto_resolve=true is rejected. */
+  @ApiOperation({ operationId: 'putConflictPolicy' })
   @Put(':domain')
   @ApiParam({ name: 'domain', enum: DOMAINS })
   @ApiBadRequestResponse({ description: 'Unknown domain or invalid policy', type: ErrorBodyDto })
@@ -32,6 +34,7 @@ export class ConflictPolicyController {
   }
 
   /** Removes the tenant's override: the domain reverts to its default policy. */
+  @ApiOperation({ operationId: 'deleteConflictPolicy' })
   @Delete(':domain')
   @HttpCode(204)
   @ApiParam({ name: 'domain', enum: DOMAINS })

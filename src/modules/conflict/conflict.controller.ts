@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
@@ -31,18 +31,21 @@ export class ConflictController {
   ) {}
 
   /** Domains with the most conflicts in the last `days` days (this tenant only, top 5, most first). */
+  @ApiOperation({ operationId: 'getConflictHotspots' })
   @Get('hotspots')
   hotspots(@CurrentPrincipal() principal: Principal, @Query() query: DaysQueryDto): Promise<HotspotDto[]> {
     return this.reports.hotspots(principal.tenantId, query.days);
   }
 
   /** Conflict counts of the last `days` days by domain, strategy and result; pending reviews; top devices. */
+  @ApiOperation({ operationId: 'getConflictReport' })
   @Get('report')
   report(@CurrentPrincipal() principal: Principal, @Query() query: DaysQueryDto): Promise<ConflictReportDto> {
     return this.reports.report(principal.tenantId, query.days);
   }
 
   /** Resolves two (or, with base_entry, three) copies of a record by the tenant's policy and logs the result. */
+  @ApiOperation({ operationId: 'resolveConflict' })
   @Post('resolve')
   @HttpCode(200)
   @RequireScopes('sync')
@@ -54,12 +57,14 @@ export class ConflictController {
   }
 
   /** The conflict log, newest first, with keyset pagination; `awaiting_review=true` lists the review queue. */
+  @ApiOperation({ operationId: 'listConflicts' })
   @Get()
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListConflictsQueryDto): Promise<ConflictPageDto> {
     return this.reviews.list(principal.tenantId, query);
   }
 
   /** One conflict of the caller's tenant. */
+  @ApiOperation({ operationId: 'getConflict' })
   @Get(':id')
   @ApiNotFoundResponse({ type: ErrorBodyDto })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ConflictLogDto> {
@@ -67,6 +72,7 @@ export class ConflictController {
   }
 
   /** A reviewer's decision on a manual_required conflict: the chosen copy becomes the record's next version. */
+  @ApiOperation({ operationId: 'resolveConflictManually' })
   @Post(':id/resolve')
   @HttpCode(200)
   @ApiNotFoundResponse({ type: ErrorBodyDto })
@@ -80,6 +86,7 @@ export class ConflictController {
   }
 
   /** Writes the losing copy of an automatically resolved push conflict as the record's next version. */
+  @ApiOperation({ operationId: 'restoreConflict' })
   @Post(':id/restore')
   @HttpCode(200)
   @ApiNotFoundResponse({ type: ErrorBodyDto })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { CompressResponse } from '../../common/http/compress-response.decorator';
@@ -33,11 +33,13 @@ export class QueueController {
   ) {}
 
   /** Stores a device's queued edits idempotently and applies them (mode process) through the conflict engine. */
+  @ApiOperation({ operationId: 'pushChanges' })
   @Post('api/v1/sync/push')
   @CompressResponse()
   @HttpCode(200)
   @ApiBody({ schema: PUSH_REQUEST_OPENAPI_SCHEMA, examples: { push: { value: PUSH_REQUEST_EXAMPLE } } })
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'client_mutation_id reused with a different payload' })
+  @ApiHeader({ name: 'X-Device-Id', required: true, description: 'The pushing device (1..128 chars)' })
   push(
     @CurrentPrincipal() principal: Principal,
     @Body(PushBodyPipe, RecordFieldsPipe('items.*.data')) body: PushRequest,
@@ -47,6 +49,7 @@ export class QueueController {
   }
 
   /** The caller's pending items (its device with X-Device-Id, else its user's devices). */
+  @ApiOperation({ operationId: 'getQueueStatus' })
   @Get('api/v1/sync/queue-status')
   @CompressResponse()
   queueStatus(@CurrentPrincipal() principal: Principal): Promise<QueueStatusDto> {
@@ -54,6 +57,7 @@ export class QueueController {
   }
 
   /** Processes the caller's most urgent pending items, at most the batch size of its network. */
+  @ApiOperation({ operationId: 'partialSync' })
   @Post('api/v1/sync/partial')
   @CompressResponse()
   @HttpCode(200)
@@ -66,6 +70,7 @@ export class QueueController {
   }
 
   /** Whether to sync now or wait, from the tenant's queue and its peak hours. */
+  @ApiOperation({ operationId: 'getOptimalSyncTime' })
   @Get('api/v1/sync/optimal-time')
   @CompressResponse()
   optimalTime(@CurrentPrincipal() principal: Principal): Promise<OptimalTimeDto> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiParam, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
@@ -14,12 +14,14 @@ export class InvariantController {
   constructor(private readonly invariants: InvariantService) {}
 
   /** Every domain invariant and whether it is on for the tenant (on unless switched off). */
+  @ApiOperation({ operationId: 'listInvariants' })
   @Get()
   async list(@CurrentPrincipal() principal: Principal): Promise<InvariantDto[]> {
     return (await this.invariants.list(principal.tenantId)).map((state) => InvariantDto.from(state));
   }
 
   /** Switches one invariant on or off for the tenant. */
+  @ApiOperation({ operationId: 'putInvariant' })
   @Put(':name')
   @ApiParam({ name: 'name', enum: INVARIANTS })
   @ApiBadRequestResponse({ description: 'Unknown invariant', type: ErrorBodyDto })

@@ -6,6 +6,7 @@ import {
   ApiNotFoundResponse,
   ApiParam,
   ApiTags,
+  ApiOperation,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
@@ -35,12 +36,14 @@ export class RecordSchemaController {
   constructor(private readonly schemas: RecordSchemaService) {}
 
   /** Every domain with the current version of its schema (null: not validated). */
+  @ApiOperation({ operationId: 'listSchemas' })
   @Get()
   async list(@CurrentPrincipal() principal: Principal): Promise<DomainSchemaSummaryDto[]> {
     return (await this.schemas.list(principal.tenantId)).map((summary) => DomainSchemaSummaryDto.from(summary));
   }
 
   /** The domain's current schema version and every earlier one. */
+  @ApiOperation({ operationId: 'getSchema' })
   @Get(':domain')
   @ApiParam({ name: 'domain', enum: DOMAINS })
   @ApiBadRequestResponse({ description: 'Unknown domain', type: ErrorBodyDto })
@@ -53,6 +56,7 @@ export class RecordSchemaController {
    * Adds the next schema version of a domain with the declarative steps from the previous one (rename,
    * set_default, drop, map_values). Sending the current version again unchanged changes nothing.
    */
+  @ApiOperation({ operationId: 'putSchema' })
   @Put(':domain')
   @ApiParam({ name: 'domain', enum: DOMAINS })
   @ApiBody({ schema: PUT_SCHEMA_REQUEST_OPENAPI_SCHEMA })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiParam, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
@@ -13,6 +13,7 @@ export class DirectoryController {
   constructor(private readonly directory: DirectoryService) {}
 
   /** The tenant's directory in user_id order, with keyset pagination. */
+  @ApiOperation({ operationId: 'listUsers' })
   @Get()
   @ApiBadRequestResponse({ description: 'Invalid cursor or limit', type: ErrorBodyDto })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListUsersQueryDto): Promise<UserPageDto> {
@@ -20,6 +21,7 @@ export class DirectoryController {
   }
 
   /** One user of the directory. */
+  @ApiOperation({ operationId: 'getUser' })
   @Get(':user_id')
   @ApiParam({ name: 'user_id', example: '4127' })
   @ApiNotFoundResponse({ description: 'The user is not in the directory', type: ErrorBodyDto })
@@ -31,6 +33,7 @@ export class DirectoryController {
    * Creates or changes a user and replaces its memberships. Effective on the user's next request; records it can
    * no longer read reach its devices as removals.
    */
+  @ApiOperation({ operationId: 'putUser' })
   @Put(':user_id')
   @ApiParam({ name: 'user_id', example: '4127' })
   @ApiBadRequestResponse({ description: 'Invalid user id, group or role; too many memberships', type: ErrorBodyDto })

@@ -1,5 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
@@ -17,12 +23,14 @@ export class SyncRulesController {
   ) {}
 
   /** The rules in force: the tenant's latest version, or the defaults (version 0). */
+  @ApiOperation({ operationId: 'getSyncRules' })
   @Get()
   async get(@CurrentPrincipal() principal: Principal): Promise<SyncRulesDto> {
     return SyncRulesDto.from(await this.rules.current(principal.tenantId));
   }
 
   /** Stores a new rules version; it is applied to stored records in the background. */
+  @ApiOperation({ operationId: 'putSyncRules' })
   @Put()
   @HttpCode(202)
   @ApiAcceptedResponse({ type: SyncRulesVersionDto })
@@ -32,6 +40,7 @@ export class SyncRulesController {
   }
 
   /** Returns to the default rules, as a new version. */
+  @ApiOperation({ operationId: 'resetSyncRules' })
   @Delete()
   @HttpCode(202)
   @ApiAcceptedResponse({ type: SyncRulesVersionDto })
@@ -40,6 +49,7 @@ export class SyncRulesController {
   }
 
   /** A record's keys, the user's keys, and whether and why the user reads and changes the record. */
+  @ApiOperation({ operationId: 'explainSyncRules' })
   @Get('explain')
   @ApiBadRequestResponse({ description: 'Missing or invalid user_id, domain or mobile_id', type: ErrorBodyDto })
   @ApiNotFoundResponse({ description: 'No such record in the tenant', type: ErrorBodyDto })

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { CompressResponse } from '../../common/http/compress-response.decorator';
@@ -26,6 +26,7 @@ export class SyncSnapshotController {
    * Replacement or first sync: the caller's current records (no tombstones), open work first, in resumable pages;
    * the last page's next_cursor continues GET /api/v1/sync/pull from snapshot_seq.
    */
+  @ApiOperation({ operationId: 'getSnapshot' })
   @Get('snapshot')
   @RequireScopes('sync')
   @CompressResponse()
@@ -34,6 +35,7 @@ export class SyncSnapshotController {
   }
 
   /** Every device's last acknowledged feed position, when it was seen, and how many changes it is behind. */
+  @ApiOperation({ operationId: 'listDevicePositions' })
   @Get('devices')
   @RequireScopes('admin')
   devices(

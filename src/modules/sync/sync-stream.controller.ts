@@ -3,9 +3,9 @@ import {
   ApiBadRequestResponse,
   ApiHeader,
   ApiOkResponse,
-  ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiOperation,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
@@ -32,8 +32,8 @@ export class SyncStreamController {
    * precedes a server restart. Reconnect with `Last-Event-ID` (or `cursor`) to resume with nothing missed. Gzip
    * when accepted (flushed per event), identity otherwise.
    */
+  @ApiOperation({ operationId: 'streamChanges' })
   @Get()
-  @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last id received; resumes after it' })
   @ApiOkResponse({
     description: 'An endless text/event-stream of changes and heartbeat events',

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiGoneResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiGoneResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { CompressResponse } from '../../common/http/compress-response.decorator';
@@ -20,6 +20,7 @@ export class SyncController {
    * The tenant's changes feed after a cursor (keyset over the change sequence; tombstones included); with wait=N an
    * empty page is held up to N seconds until a change commits.
    */
+  @ApiOperation({ operationId: 'pullChanges' })
   @Get()
   @CompressResponse()
   pull(
@@ -31,7 +32,9 @@ export class SyncController {
   }
 
   /** The same feed; with known_versions and delta: true, changes come as RFC 6902 patches when smaller. */
+  @ApiOperation({ operationId: 'pullChangesWithBody' })
   @Post()
+  @ApiBody({ type: PullBodyDto, required: false, description: 'Optional: no body pulls from the beginning' })
   @CompressResponse()
   @HttpCode(200)
   pullWithBody(

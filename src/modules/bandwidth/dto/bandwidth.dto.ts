@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { JsonPatchOperationDto } from '../../../common/http/json-patch.dto';
+import { JSON_VALUE } from '../../../common/http/openapi-document';
 import {
   ArrayMaxSize,
   IsArray,
@@ -42,7 +44,7 @@ export class CompressResponseDto {
   compressed_size!: number;
   /** compressed_size / original_size (1 when not compressed and not tried). */
   compression_ratio!: number;
-  @ApiProperty({ description: 'Base64 of the gzip stream when compressed, else the data as sent' })
+  @ApiProperty({ ...JSON_VALUE, description: 'Base64 of the gzip stream when compressed, else the data as sent' })
   data!: unknown;
 }
 
@@ -64,16 +66,7 @@ export class DeltaRequestDto {
   client_version!: Record<string, unknown>;
 }
 
-export class JsonPatchOperationDto {
-  @ApiProperty({ enum: ['add', 'remove', 'replace', 'move', 'copy', 'test'] })
-  op!: string;
-  /** JSON Pointer (RFC 6901). */
-  path!: string;
-  @ApiPropertyOptional({ description: 'New value (add, replace, test)' })
-  value?: unknown;
-  /** Source pointer (move, copy). */
-  from?: string;
-}
+export { JsonPatchOperationDto };
 
 export class DeltaResponseDto {
   @ApiProperty({ type: String, description: "The client's mobile_id (else the server's)", nullable: true })

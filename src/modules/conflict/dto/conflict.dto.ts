@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -157,6 +157,7 @@ export class ListConflictsQueryDto {
   awaiting_review?: boolean;
 
   /** Only conflicts logged at or after this instant (ISO 8601 with offset). */
+  @ApiPropertyOptional({ format: 'date-time', example: '2025-09-28T00:00:00Z' })
   @IsOptional()
   @IsString()
   @MaxLength(64)

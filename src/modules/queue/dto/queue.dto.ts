@@ -38,6 +38,7 @@ export function pushRequestSchema(maxItems: number) {
             },
             data: {
               type: 'object',
+              additionalProperties: true,
               description: 'The whole record as the device has it (at most RECORD_MAX_BYTES of JSON).',
             },
             client_updated_at: {
@@ -106,6 +107,7 @@ export const PUSH_REQUEST_EXAMPLE: PushRequest = {
 export class RecordCopyDto {
   domain!: string;
   mobile_id!: string;
+  @ApiProperty({ type: 'integer' })
   version!: number;
   deleted!: boolean;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })

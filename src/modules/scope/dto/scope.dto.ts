@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -161,10 +161,26 @@ export class SyncRulesDocumentDto {
   work_order!: DomainRuleDto;
 }
 
+/** A domain's rules in a PUT: the keys given replace the defaults', the others keep them. */
+export class DomainRuleInputDto extends PartialType(DomainRuleDto) {}
+
+export class SyncRulesInputDto {
+  @ApiPropertyOptional({ type: DomainRuleInputDto })
+  journal?: DomainRuleInputDto;
+  @ApiPropertyOptional({ type: DomainRuleInputDto })
+  attendance?: DomainRuleInputDto;
+  @ApiPropertyOptional({ type: DomainRuleInputDto })
+  task?: DomainRuleInputDto;
+  @ApiPropertyOptional({ type: DomainRuleInputDto })
+  ticket?: DomainRuleInputDto;
+  @ApiPropertyOptional({ type: DomainRuleInputDto })
+  work_order?: DomainRuleInputDto;
+}
+
 export class PutSyncRulesDto {
   /** Rules by domain; a domain left out keeps its default. Validated as a whole: errors name the domain and key. */
   @ApiProperty({
-    type: SyncRulesDocumentDto,
+    type: SyncRulesInputDto,
     example: { task: { users: ['people'], groups: [{ field: 'bu', group: 'site', role: 'supervisor' }] } },
   })
   @IsObject()

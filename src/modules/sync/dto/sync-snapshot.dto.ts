@@ -1,4 +1,4 @@
-import { PickType } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import type { DevicePositionRow } from '../sync-device-cursor.repository';
 import { BEHIND_COUNT_CAP } from '../sync-device-cursor.repository';
 import { ChangeDto, PullQueryDto } from './sync.dto';
@@ -13,8 +13,10 @@ export class SnapshotPageDto {
   next_cursor!: string;
   has_more!: boolean;
   /** Records in the snapshot when it started (records changed meanwhile come through the feed instead). */
+  @ApiProperty({ type: 'integer' })
   estimated_total!: number;
   /** The feed position the snapshot stands on: the feed continues after it. */
+  @ApiProperty({ type: 'integer' })
   snapshot_seq!: number;
 }
 
@@ -24,9 +26,11 @@ export class DevicePositionDto {
   user_id!: string | null;
   device_id!: string;
   /** change_seq of the last position the device acknowledged (the cursor of its last pull). */
+  @ApiProperty({ type: 'integer' })
   position!: number;
   last_seen_at!: string;
   /** Changes of the tenant's feed after that position (counted up to behind_by_capped). */
+  @ApiProperty({ type: 'integer' })
   behind_by!: number;
   /** True when behind_by stopped at its cap (100000). */
   behind_by_capped!: boolean;

@@ -1,7 +1,8 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { NETWORK_QUALITIES } from '../../../common/domain';
+import { DOMAINS, NETWORK_QUALITIES } from '../../../common/domain';
+import { JsonPatchOperationDto } from '../../../common/http/json-patch.dto';
 import type { RecordRow } from '../sync-record.repository';
 
 export const REMOVAL_REASONS = ['reassigned', 'access_revoked', 'rules_changed'] as const;
@@ -71,6 +72,20 @@ export class PullQueryDto {
 export class StreamQueryDto extends PickType(PullQueryDto, ['cursor', 'limit', 'domains'] as const) {}
 
 export class PullBodyDto extends PullQueryDto {
+  /** The domains to pull: an array (`["task","ticket"]`) or the query's comma-separated form. */
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'array', items: { type: 'string', enum: [...DOMAINS] }, minItems: 1 },
+      { type: 'string', pattern: DOMAIN_LIST.source },
+    ],
+  })
+  @Transform(({ value }: { value: unknown }) =>
+    Array.isArray(value) && value.length > 0 && value.every((entry) => typeof entry === 'string')
+      ? value.join(',')
+      : value,
+  )
+  override domains?: string = undefined;
+
   /** Versions the device already holds, by mobile_id: changes come as RFC 6902 patches from them when smaller. */
   @IsOptional()
   @IsObject()
@@ -99,15 +114,17 @@ export class LossyStepDto {
 export class ChangeDto {
   domain!: string;
   mobile_id!: string;
+  @ApiProperty({ type: 'integer' })
   version!: number;
   /** True for a tombstone: the record was deleted (data is null). */
   deleted!: boolean;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
   data?: Record<string, unknown> | null;
   /** With delta pulls: the version the patch applies to. */
+  @ApiPropertyOptional({ type: 'integer' })
   base_version?: number;
   /** With delta pulls: RFC 6902 operations turning base_version into this version. */
-  @ApiPropertyOptional({ type: 'array', items: { type: 'object', additionalProperties: true } })
+  @ApiPropertyOptional({ type: [JsonPatchOperationDto] })
   patch?: Array<Record<string, unknown>>;
   updated_at!: string;
   /** With a pull that asked for a schema_version: the version `data` is in (the current one when it lacks that version). */
