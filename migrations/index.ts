@@ -9,6 +9,7 @@ import { DeviceCursorsPurge1796121203035 } from './1796121203035-DeviceCursorsPu
 import { DevicesPerUser1796121516373 } from './1796121516373-DevicesPerUser';
 import { DirectoryGrants1796121281472 } from './1796121281472-DirectoryGrants';
 import { ScopeBackfill1796121900000 } from './1796121900000-ScopeBackfill';
+import { PartitionSyncEvent1796130000000 } from './1796130000000-PartitionSyncEvent';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -23,4 +24,5 @@ export const MIGRATIONS: Array<new () => object> = [
   DevicesPerUser1796121516373,
   DirectoryGrants1796121281472,
   ScopeBackfill1796121900000,
+  PartitionSyncEvent1796130000000,
 ];
