@@ -38,11 +38,11 @@ export class PartitionSyncEvent1796130000000 implements MigrationInterface {
     const today = Math.floor(now / DAY_MS) * DAY_MS;
     const days = new Set<number>();
     for (let i = 0; i <= DAYS_AHEAD; i++) days.add(today + i * DAY_MS);
-    const stored: Array<{ day: Date }> = await queryRunner.query(
+    const stored = (await queryRunner.query(
       `SELECT DISTINCT date_trunc('day', "occurred_at" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day
          FROM "sync_event_unpartitioned" WHERE "occurred_at" >= $1`,
       [new Date(today - RETENTION_DAYS * DAY_MS).toISOString()],
-    );
+    )) as Array<{ day: Date }>;
     for (const row of stored) days.add(new Date(row.day).getTime());
     for (const day of [...days].sort((a, b) => a - b)) {
       await queryRunner.query(

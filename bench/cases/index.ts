@@ -8,6 +8,7 @@ import { pushCase } from './push';
 import { pushScopesCase } from './push-scopes';
 import { queueCase } from './queue';
 import { resyncCase } from './resync';
+import { retentionCase } from './retention';
 import { scopedPullCase } from './scoped-pull';
 
 /** Every case, in run order. A case is one module exporting a BenchCase. */
@@ -22,4 +23,5 @@ export const CASES: BenchCase[] = [
   httpOverheadCase,
   liveCase,
   resyncCase,
+  retentionCase,
 ];
