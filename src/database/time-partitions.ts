@@ -99,3 +99,13 @@ export async function partitionsBefore(
 ): Promise<Array<{ name: string; day: Date }>> {
   return (await listPartitions(db, target)).filter((p) => p.day.getTime() + DAY_MS <= cutoff.getTime());
 }
+
+/** A DROP waits at most this long for a table's lock (a long report holding the parent), then fails; retried later. */
+export const DROP_LOCK_TIMEOUT = '2s';
+
+/** Drops partitions in one statement (one commit for all of them) under a lock timeout. */
+export async function dropTables(db: Queryable, names: string[]): Promise<void> {
+  if (names.length === 0) return;
+  await sql(db, `SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT}'`);
+  await sql(db, `DROP TABLE IF EXISTS ${names.join(', ')}`);
+}

@@ -5,15 +5,17 @@ import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { DAY_MS } from '../../common/time/instant';
 import { errorMessage } from '../../common/errors/error-message';
 import { AppConfig } from '../../config/app-config';
-import { sql } from '../../database/sql';
-import { ensurePartitions, partitionsBefore, TimePartitionedTable } from '../../database/time-partitions';
+import { dropTables, ensurePartitions, partitionsBefore, TimePartitionedTable } from '../../database/time-partitions';
 import { SyncEventRepository } from './sync-event.repository';
 
 /** sync_event: partitioned by UTC day on occurred_at (migration PartitionSyncEvent). */
 export const SYNC_EVENT_PARTITIONS: TimePartitionedTable = { table: 'sync_event', column: 'occurred_at' };
 
-/** A DROP of a partition waits at most this long for the parent's lock (a long report holding it), then gives up. */
-const DROP_LOCK_TIMEOUT = '2s';
+/**
+ * Partitions dropped per transaction, in one DROP statement: the parent's lock is held for one short commit per
+ * group (pushes' event inserts wait that long at most), and far fewer commits than one per partition.
+ */
+const DROP_BATCH = 10;
 
 export interface RetentionOutcome {
   /** Partitions dropped whole. */
@@ -52,7 +54,7 @@ export class RetentionService implements OnApplicationBootstrap {
   }
 
   /**
-   * Drops the daily partitions older than SYNC_EVENT_RETENTION_DAYS, each in its own short transaction (the DROP
+   * Drops the daily partitions older than SYNC_EVENT_RETENTION_DAYS, DROP_BATCH per short transaction (the DROP
    * takes the parent's lock only for that moment, so pushes recording their events wait milliseconds at most), and
    * deletes the default partition's old rows. Retention is by whole UTC day: a row goes 90 to 91 days after it was
    * written. Revisions go with the history purge (SyncPurgeService), which also waits until every active device
@@ -65,13 +67,12 @@ export class RetentionService implements OnApplicationBootstrap {
       events: await this.events.pruneOlderThan(m, cutoff, `${SYNC_EVENT_PARTITIONS.table}_default`),
     }));
     if (!elected.ran) return undefined;
+    const old = (await partitionsBefore(this.db, SYNC_EVENT_PARTITIONS, cutoff)).map((p) => p.name);
     let partitions = 0;
-    for (const partition of await partitionsBefore(this.db, SYNC_EVENT_PARTITIONS, cutoff)) {
-      const dropped = await withAdvisoryXactLock(this.db, 'analytics:partitions', async (m) => {
-        await sql(m, `SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT}'`);
-        await sql(m, `DROP TABLE IF EXISTS ${partition.name}`);
-      });
-      if (dropped.ran) partitions++;
+    for (let start = 0; start < old.length; start += DROP_BATCH) {
+      const names = old.slice(start, start + DROP_BATCH);
+      const dropped = await withAdvisoryXactLock(this.db, 'analytics:partitions', (m) => dropTables(m, names));
+      if (dropped.ran) partitions += names.length;
     }
     const outcome = { partitions, events: elected.result.events };
     this.logger.log(`retention: ${outcome.partitions} sync_event partitions dropped, ${outcome.events} events deleted`);
