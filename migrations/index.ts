@@ -10,6 +10,7 @@ import { DevicesPerUser1796121516373 } from './1796121516373-DevicesPerUser';
 import { DirectoryGrants1796121281472 } from './1796121281472-DirectoryGrants';
 import { ScopeBackfill1796121900000 } from './1796121900000-ScopeBackfill';
 import { SchemaVersionUpcasts1796128981998 } from './1796128981998-SchemaVersionUpcasts';
+import { PartitionSyncEvent1796130000000 } from './1796130000000-PartitionSyncEvent';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -25,4 +26,5 @@ export const MIGRATIONS: Array<new () => object> = [
   DirectoryGrants1796121281472,
   ScopeBackfill1796121900000,
   SchemaVersionUpcasts1796128981998,
+  PartitionSyncEvent1796130000000,
 ];

@@ -10,6 +10,7 @@ import { pushScopesCase } from './push-scopes';
 import { pushShapesCase } from './push-shapes';
 import { queueCase } from './queue';
 import { resyncCase } from './resync';
+import { retentionCase } from './retention';
 import { scopedPullCase } from './scoped-pull';
 
 /** Every case, in run order. A case is one module exporting a BenchCase. */
@@ -26,4 +27,5 @@ export const CASES: BenchCase[] = [
   httpOverheadCase,
   liveCase,
   resyncCase,
+  retentionCase,
 ];

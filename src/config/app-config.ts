@@ -210,6 +210,16 @@ const spec = {
     default: '30',
     parse: integer(1),
   },
+  SYNC_EVENT_RETENTION_DAYS: {
+    description: 'Days sync_event rows are kept (whole daily partitions are dropped after that; snapshots stay)',
+    default: '90',
+    parse: integer(1, 3650),
+  },
+  PARTITION_DAYS_AHEAD: {
+    description: 'Daily partitions of sync_event created ahead of today (at startup and every day)',
+    default: '7',
+    parse: integer(1, 365),
+  },
   DEVICE_ACTIVE_DAYS: {
     description: 'A device seen within this many days holds back the purge of history it has not pulled yet',
     default: '30',

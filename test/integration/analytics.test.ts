@@ -6,7 +6,9 @@ import { ENTITIES } from '../../src/entities';
 import { ANALYTICS_SCHEDULES } from '../../src/modules/analytics/analytics.scheduler';
 import { DeviceHealthService } from '../../src/modules/analytics/device-health.service';
 import { ReportService } from '../../src/modules/analytics/report.service';
-import { RetentionService } from '../../src/modules/analytics/retention.service';
+import { RetentionService, SYNC_EVENT_PARTITIONS } from '../../src/modules/analytics/retention.service';
+import { DAY_MS } from '../../src/common/time/instant';
+import { createDayPartition, listPartitions, partitionName, utcDay } from '../../src/database/time-partitions';
 import { SnapshotService } from '../../src/modules/analytics/snapshot.service';
 import { recordEvent } from '../helpers/sync-events';
 import { startTestApp, TestApp } from '../helpers/test-app';
@@ -96,14 +98,37 @@ describe('analytics services', () => {
     expect(stored[0].tenants).toBe(results!.length);
   });
 
-  it('deletes events past the retention and keeps recent ones', async () => {
+  it('drops whole daily partitions past the retention and keeps recent ones', async () => {
     const tenant = await t.createTenant();
-    await recordEvent(t, tenant.id, { hoursAgo: 24 * 91 });
+    const now = new Date();
+    const day = (daysAgo: number) => utcDay(new Date(now.getTime() - daysAgo * DAY_MS));
+    // rows of days without a partition land in the default one; creating the partition moves them into it
+    await recordEvent(t, tenant.id, { hoursAgo: 24 * 95 });
     await recordEvent(t, tenant.id, { hoursAgo: 24 * 89 });
-    const result = await t.app.get(RetentionService).runRetention();
+    await recordEvent(t, tenant.id, { hoursAgo: 24 * 120 });
+    for (const daysAgo of [95, 89]) await createDayPartition(t.db, SYNC_EVENT_PARTITIONS, day(daysAgo));
+    const inDefault = await t.db.query(`SELECT count(*)::int AS n FROM sync_event_default WHERE tenant_id = $1`, [
+      tenant.id,
+    ]);
+    expect(inDefault[0].n).toBe(1);
+    const result = await t.app.get(RetentionService).runRetention(now);
+    expect(result!.partitions).toBeGreaterThanOrEqual(1);
     expect(result!.events).toBeGreaterThanOrEqual(1);
+    const names = (await listPartitions(t.db, SYNC_EVENT_PARTITIONS)).map((p) => p.name);
+    expect(names).not.toContain(partitionName('sync_event', day(95)));
+    expect(names).toContain(partitionName('sync_event', day(89)));
     const left = await t.db.query(`SELECT count(*)::int AS n FROM sync_event WHERE tenant_id = $1`, [tenant.id]);
     expect(left[0].n).toBe(1);
+  });
+
+  it('has the partitions of today and the next days from startup, and creates them only once', async () => {
+    const names = (await listPartitions(t.db, SYNC_EVENT_PARTITIONS)).map((p) => p.name);
+    for (let i = 0; i <= 7; i++) {
+      expect(names).toContain(partitionName('sync_event', utcDay(new Date(Date.now() + i * DAY_MS))));
+    }
+    expect(await t.app.get(RetentionService).ensurePartitions()).toEqual([]);
+    const ahead = await t.app.get(RetentionService).ensurePartitions(new Date(Date.now() + DAY_MS));
+    expect(ahead).toHaveLength(1);
   });
 });
 
@@ -117,6 +142,7 @@ describe('analytics schedules', () => {
         'analytics-conflict-report',
         'analytics-device-health',
         'analytics-hourly-snapshot',
+        'analytics-partitions',
         'analytics-retention',
         'scope-apply-rules',
         'scope-daily-check',

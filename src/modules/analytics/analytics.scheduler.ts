@@ -16,8 +16,10 @@ export const ANALYTICS_SCHEDULES = {
   dailyDeviceHealth: '0 0 2 * * *',
   /** Weekly conflict report into sync_report, Sunday 00:00. */
   weeklyConflictReport: '0 0 0 * * 0',
-  /** Delete old sync_event rows. */
+  /** Drop sync_event partitions older than SYNC_EVENT_RETENTION_DAYS. */
   dailyRetention: '0 30 3 * * *',
+  /** Create the sync_event partitions of the next PARTITION_DAYS_AHEAD days (also at startup). */
+  dailyPartitions: '0 15 0 * * *',
   /** Purge tombstones and revisions every active device has pulled past (sync module, in short batches). */
   dailyHistoryPurge: '0 0 4 * * *',
 } as const;
@@ -68,6 +70,11 @@ export class AnalyticsScheduler {
   @Cron(ANALYTICS_SCHEDULES.dailyRetention, { name: 'analytics-retention', timeZone: 'UTC' })
   async dailyRetention(): Promise<void> {
     await this.guard('retention', () => this.retention.runRetention());
+  }
+
+  @Cron(ANALYTICS_SCHEDULES.dailyPartitions, { name: 'analytics-partitions', timeZone: 'UTC' })
+  async dailyPartitions(): Promise<void> {
+    await this.guard('partition creation', () => this.retention.ensurePartitions());
   }
 
   private async guard(task: string, work: () => Promise<unknown>): Promise<void> {

@@ -108,10 +108,11 @@ export class SyncEventRepository {
     return rows[0].n;
   }
 
-  async pruneOlderThan(db: Queryable, cutoff: Date): Promise<number> {
+  /** Deletes rows older than cutoff from `table` (sync_event or one of its partitions). */
+  async pruneOlderThan(db: Queryable, cutoff: Date, table = 'sync_event'): Promise<number> {
     const rows = await sql<{ n: string }>(
       db,
-      `WITH gone AS (DELETE FROM sync_event WHERE occurred_at < $1 RETURNING 1) SELECT count(*)::text AS n FROM gone`,
+      `WITH gone AS (DELETE FROM ${table} WHERE occurred_at < $1 RETURNING 1) SELECT count(*)::text AS n FROM gone`,
       [cutoff.toISOString()],
     );
     return Number(rows[0]?.n ?? 0);

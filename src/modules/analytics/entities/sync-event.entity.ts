@@ -11,7 +11,13 @@ export class SyncEventEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', primaryKeyConstraintName: 'pk_sync_event' })
   id!: string;
 
-  @Column({ name: 'occurred_at', type: 'timestamptz', default: () => 'now()' })
+  /** The partition key (daily range partitions, see src/database/time-partitions.ts), so part of the primary key. */
+  @PrimaryColumn({
+    name: 'occurred_at',
+    type: 'timestamptz',
+    default: () => 'now()',
+    primaryKeyConstraintName: 'pk_sync_event',
+  })
   occurredAt!: Date;
 
   @Column({ type: 'text' })
