@@ -555,7 +555,7 @@ export async function seedTenant(t: TestApp, name: string): Promise<Fixture> {
         pushItem({
           mobile_id: task,
           base_version: 1,
-          data: taskData({ remarks: marker, jobstatus: 'DONE' }),
+          data: taskData({ remarks: marker, jobstatus: 'INPROGRESS' }),
           client_updated_at: '2025-09-28T11:00:00Z',
         }),
         pushItem({ domain: 'journal', mobile_id: journal, base_version: 1, data: { title: marker, body: 'second' } }),
@@ -571,7 +571,7 @@ export async function seedTenant(t: TestApp, name: string): Promise<Fixture> {
         pushItem({
           mobile_id: task,
           base_version: 1,
-          data: taskData({ remarks: marker, jobstatus: 'CANCELLED' }),
+          data: taskData({ remarks: marker, jobstatus: 'STANDBY' }),
           client_updated_at: '2025-09-28T10:00:00Z',
         }),
         pushItem({ domain: 'journal', mobile_id: journal, base_version: 1, data: { title: marker, body: 'third' } }),

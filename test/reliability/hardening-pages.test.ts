@@ -17,7 +17,7 @@ describe('hardening (issue 14): pages cut by bytes', () => {
     // Written in SQL: the records are made by the database, never held by this process.
     await t.db.query(
       `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, change_seq)
-       SELECT $1, 'task', gen_random_uuid(), 1, jsonb_build_object('blob', repeat('x', $2::int), 'n', i), i
+       SELECT $1, 'task', gen_random_uuid(), 1, jsonb_build_object('blob', repeat('x', $2::int), 'n', i), nextval('sync_change_seq')
        FROM generate_series(1, $3::int) AS i`,
       [tenant.id, RECORD_CHARS, RECORDS],
     );
