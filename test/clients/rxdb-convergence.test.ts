@@ -84,20 +84,19 @@ describe('RxDB adapter: two devices of one user converge through the server', ()
   const now = clock();
   const id = randomUUID();
 
-  async function device(name: string): Promise<Device>;
-  async function device<T>(name: string, key: string, domain: Domain, docSchema: RxJsonSchema<T>): Promise<Device<T>>;
-  async function device(
+  /** A device of the tenant's user on tasks, or of another user (its key) on another domain. */
+  async function device<T = TaskDoc>(
     name: string,
     key = tenant.syncKey,
     domain: Domain = 'task',
-    docSchema: RxJsonSchema<unknown> = schema as RxJsonSchema<unknown>,
-  ): Promise<Device<unknown>> {
+    docSchema = schema as unknown as RxJsonSchema<T>,
+  ): Promise<Device<T>> {
     const db = await createRxDatabase({
       name: `${name}-${randomUUID()}`,
       storage: getRxStorageMemory(),
       multiInstance: false,
     });
-    const { tasks } = await db.addCollections({ tasks: { schema: docSchema } });
+    const { tasks } = await db.addCollections<{ tasks: RxCollection<T> }>({ tasks: { schema: docSchema } });
     const network = lossyNetwork();
     const client = deviceClient(t.url, key, name, network);
     const shadow = memoryShadowStore();
@@ -108,7 +107,7 @@ describe('RxDB adapter: two devices of one user converge through the server', ()
       shadow,
       async sync() {
         // One run to quiescence (live: false); checkpoints and master states stay in the collection's meta.
-        const state = replicateFieldsync({
+        const state = replicateFieldsync<T>({
           collection: tasks,
           client,
           domain,
