@@ -1,5 +1,5 @@
 import { createFieldsyncClient, type FieldsyncClient } from '../../clients/core';
-import type { TestApp } from '../helpers/test-app';
+import { call, type TestApp, type TestTenant } from '../helpers/test-app';
 
 /** A fetch that records push answers and can lose the next one after the server has handled it. */
 export interface LossyNetwork {
@@ -88,4 +88,51 @@ export function clock(): () => string {
     last = Math.max(last + 1000, Date.now() - 30_000);
     return new Date(last).toISOString();
   };
+}
+
+/**
+ * A tenant with a directory (SCOPES.md): two technicians of site 58 with their own sync keys. A work order reaches
+ * a technician through its assignee (`people`), which only a supervisor or an admin may change.
+ */
+export async function directoryTenant(t: TestApp): Promise<TestTenant & { techKeys: Record<string, string> }> {
+  const tenant = await t.createTenant();
+  const techKeys: Record<string, string> = {};
+  for (const user of ['tech-a', 'tech-b']) {
+    techKeys[user] = await tenant.syncKeyFor(user);
+    const answer = await call(t, 'PUT', `/api/v1/users/${user}`, {
+      key: tenant.adminKey,
+      body: { memberships: [{ group: 'site:58', role: 'member' }] },
+    });
+    expect(answer.status).toBe(200);
+  }
+  return { ...tenant, techKeys };
+}
+
+/** The dispatcher (admin credential) writes a work order on top of the server's current version. */
+export async function dispatchWorkOrder(
+  t: TestApp,
+  tenant: TestTenant,
+  mobileId: string,
+  data: Record<string, unknown>,
+  at: string,
+): Promise<ServerRecord> {
+  const current = await serverRecord(t, tenant.id, mobileId);
+  const answer = await call(t, 'POST', '/api/v1/sync/push', {
+    key: tenant.adminKey,
+    device: 'dispatch-console',
+    body: {
+      items: [
+        {
+          client_mutation_id: `dispatch-${mobileId}-${current?.version ?? 0}`,
+          domain: 'work_order',
+          mobile_id: mobileId,
+          base_version: current?.version ?? 0,
+          data: { ...current?.data, ...data },
+          client_updated_at: at,
+        },
+      ],
+    },
+  });
+  expect(answer.body.results[0]).toMatchObject({ status: 'applied' });
+  return serverRecord(t, tenant.id, mobileId);
 }

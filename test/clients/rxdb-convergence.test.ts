@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createRxDatabase, type RxCollection, type RxDatabase, type RxJsonSchema } from 'rxdb';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { memoryShadowStore, replicateFieldsync, type ShadowStore } from '../../clients/rxdb';
+import type { Domain } from '../../clients/core';
 import { startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 import {
   clock,
   deviceClient,
+  directoryTenant,
+  dispatchWorkOrder,
   forcePurgeHorizon,
   lossyNetwork,
   LossyNetwork,
@@ -39,9 +42,35 @@ const schema: RxJsonSchema<TaskDoc> = {
   required: ['mobile_id', 'jobdesc', 'jobstatus'],
 };
 
-interface Device {
+interface WorkOrderDoc {
+  mobile_id: string;
+  version: number;
+  description: string;
+  workstatus: string;
+  people: string;
+  bu: number;
+  updated_at: string;
+}
+
+const workOrderSchema: RxJsonSchema<WorkOrderDoc> = {
+  version: 0,
+  primaryKey: 'mobile_id',
+  type: 'object',
+  properties: {
+    mobile_id: { type: 'string', maxLength: 36 },
+    version: { type: 'number' },
+    description: { type: 'string' },
+    workstatus: { type: 'string' },
+    people: { type: 'string' },
+    bu: { type: 'number' },
+    updated_at: { type: 'string' },
+  },
+  required: ['mobile_id'],
+};
+
+interface Device<T = TaskDoc> {
   db: RxDatabase;
-  tasks: RxCollection<TaskDoc>;
+  tasks: RxCollection<T>;
   network: LossyNetwork;
   shadow: ShadowStore;
   sync(): Promise<void>;
@@ -55,27 +84,33 @@ describe('RxDB adapter: two devices of one user converge through the server', ()
   const now = clock();
   const id = randomUUID();
 
-  async function device(name: string): Promise<Device> {
+  /** A device of the tenant's user on tasks, or of another user (its key) on another domain. */
+  async function device<T = TaskDoc>(
+    name: string,
+    key = tenant.syncKey,
+    domain: Domain = 'task',
+    docSchema = schema as unknown as RxJsonSchema<T>,
+  ): Promise<Device<T>> {
     const db = await createRxDatabase({
       name: `${name}-${randomUUID()}`,
       storage: getRxStorageMemory(),
       multiInstance: false,
     });
-    const { tasks } = await db.addCollections({ tasks: { schema } });
+    const { tasks } = await db.addCollections<{ tasks: RxCollection<T> }>({ tasks: { schema: docSchema } });
     const network = lossyNetwork();
-    const client = deviceClient(t.url, tenant.syncKey, name, network);
+    const client = deviceClient(t.url, key, name, network);
     const shadow = memoryShadowStore();
     return {
       db,
-      tasks: tasks as RxCollection<TaskDoc>,
+      tasks,
       network,
       shadow,
       async sync() {
         // One run to quiescence (live: false); checkpoints and master states stay in the collection's meta.
-        const state = replicateFieldsync<TaskDoc>({
-          collection: tasks as RxCollection<TaskDoc>,
+        const state = replicateFieldsync<T>({
+          collection: tasks,
           client,
-          domain: 'task',
+          domain,
           shadow,
           live: false,
           retryTime: 100,
@@ -205,6 +240,59 @@ describe('RxDB adapter: two devices of one user converge through the server', ()
     expect(server.data).toMatchObject({ remarks: 'seal replaced', jobstatus: 'INPROGRESS' });
     for (const d of [a, b]) {
       expect((await d.tasks.findOne(kept).exec())?.toJSON()).toMatchObject({ ...server.data, version: server.version });
+    }
+  });
+
+  it('removes a work order reassigned away from a technician from that device only, and pushes no delete', async () => {
+    const directory = await directoryTenant(t);
+    const techA = await device('rx-tech-a', directory.techKeys['tech-a'], 'work_order', workOrderSchema);
+    const techB = await device('rx-tech-b', directory.techKeys['tech-b'], 'work_order', workOrderSchema);
+    const order = randomUUID();
+    const find = async (d: Device<WorkOrderDoc>) => (await d.tasks.findOne(order).exec())?.toJSON();
+    try {
+      await dispatchWorkOrder(
+        t,
+        directory,
+        order,
+        {
+          description: 'Chiller 2 quarterly PPM',
+          workstatus: 'ASSIGNED',
+          people: 'tech-a',
+          bu: 58,
+        },
+        now(),
+      );
+      await techA.sync();
+      await techB.sync();
+      expect(await find(techA)).toMatchObject({ version: 1, people: 'tech-a' });
+      expect(await find(techB)).toBeUndefined();
+
+      // Assignment is supervisor-only: the dispatcher reassigns with the admin credential.
+      const reassigned = await dispatchWorkOrder(
+        t,
+        directory,
+        order,
+        { people: 'tech-b', workstatus: 'RE_ASSIGNED' },
+        now(),
+      );
+      expect(reassigned).toMatchObject({ version: 2, deleted: false });
+      const pushesBefore = techA.network.pushAnswers.length;
+      await techA.sync();
+      expect(techA.network.pulledChanges.filter((c) => c.mobile_id === order).at(-1)).toMatchObject({
+        removed: true,
+        reason: 'reassigned',
+      });
+      expect(await find(techA)).toBeUndefined();
+      await techA.sync(); // the local delete is the server's removal: never pushed back as a delete
+      expect(techA.network.pushAnswers).toHaveLength(pushesBefore);
+      expect(await serverRecord(t, directory.id, order)).toEqual(reassigned);
+
+      await techB.sync();
+      expect(await find(techB)).toMatchObject({ ...reassigned.data, version: 2, people: 'tech-b' });
+      expect(await serverRecord(t, directory.id, order)).toEqual(reassigned);
+    } finally {
+      await techA.db.close();
+      await techB.db.close();
     }
   });
 

@@ -7,6 +7,8 @@ import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
 import {
   clock,
   deviceClient,
+  directoryTenant,
+  dispatchWorkOrder,
   forcePurgeHorizon,
   lossyNetwork,
   LossyNetwork,
@@ -16,6 +18,10 @@ import {
 
 class Ticket extends Model {
   static override table = 'tickets';
+}
+
+class WorkOrder extends Model {
+  static override table = 'work_orders';
 }
 
 const schema = appSchema({
@@ -30,6 +36,16 @@ const schema = appSchema({
         { name: 'assignedtopeople', type: 'number', isOptional: true },
         { name: 'escalation_level', type: 'number', isOptional: true },
         { name: 'tags', type: 'string', isOptional: true },
+        { name: 'updated_at', type: 'number' },
+      ],
+    }),
+    tableSchema({
+      name: 'work_orders',
+      columns: [
+        { name: 'description', type: 'string', isOptional: true },
+        { name: 'workstatus', type: 'string', isOptional: true },
+        { name: 'people', type: 'string', isOptional: true },
+        { name: 'bu', type: 'number', isOptional: true },
         { name: 'updated_at', type: 'number' },
       ],
     }),
@@ -55,7 +71,7 @@ describe('WatermelonDB adapter: two devices of one user converge through the ser
   const now = clock();
   const id = randomUUID();
 
-  function device(name: string): Device {
+  function device(name: string, key = tenant.syncKey): Device {
     const adapter = new LokiJSAdapter({
       schema,
       dbName: `${name}-${randomUUID()}`,
@@ -64,14 +80,14 @@ describe('WatermelonDB adapter: two devices of one user converge through the ser
       // In memory here: Loki's autosave timer would keep Jest from exiting.
       extraLokiOptions: { autosave: false },
     });
-    const database = new Database({ adapter, modelClasses: [Ticket] });
+    const database = new Database({ adapter, modelClasses: [Ticket, WorkOrder] });
     const network = lossyNetwork();
     const rejected: string[] = [];
     const open = () =>
       fieldsyncWatermelon({
         database,
-        client: deviceClient(t.url, tenant.syncKey, name, network),
-        tables: { tickets: 'ticket' },
+        client: deviceClient(t.url, key, name, network),
+        tables: { tickets: 'ticket', work_orders: 'work_order' },
         jsonColumns: { tickets: ['tags'] },
         onRejected: (result) => rejected.push(result.mobile_id),
       });
@@ -87,9 +103,9 @@ describe('WatermelonDB adapter: two devices of one user converge through the ser
     };
   }
 
-  const local = async (d: Device, recordId = id): Promise<Raw | undefined> => {
+  const local = async (d: Device, recordId = id, table = 'tickets'): Promise<Raw | undefined> => {
     try {
-      return { ...(await d.database.get<Ticket>('tickets').find(recordId))._raw };
+      return { ...(await d.database.get(table).find(recordId))._raw };
     } catch {
       return undefined;
     }
@@ -248,5 +264,50 @@ describe('WatermelonDB adapter: two devices of one user converge through the ser
     const server = await serverRecord(t, tenant.id, kept);
     expect(server.data).toMatchObject({ comments: 'Bearing replaced', status: 'INPROGRESS' });
     for (const d of [a, b]) expect(await local(d, kept)).toMatchObject({ ...server.data, _status: 'synced' });
+  });
+
+  it('removes a work order reassigned away from a technician from that device only, and pushes no delete', async () => {
+    const directory = await directoryTenant(t);
+    const techA = device('wm-tech-a', directory.techKeys['tech-a']);
+    const techB = device('wm-tech-b', directory.techKeys['tech-b']);
+    const order = randomUUID();
+    const find = (d: Device) => local(d, order, 'work_orders');
+    await dispatchWorkOrder(
+      t,
+      directory,
+      order,
+      { description: 'Chiller 2 quarterly PPM', workstatus: 'ASSIGNED', people: 'tech-a', bu: 58 },
+      now(),
+    );
+    await techA.sync();
+    await techB.sync();
+    expect(await find(techA)).toMatchObject({ people: 'tech-a', _status: 'synced' });
+    expect(await find(techB)).toBeUndefined();
+
+    // Assignment is supervisor-only: the dispatcher reassigns with the admin credential.
+    const reassigned = await dispatchWorkOrder(
+      t,
+      directory,
+      order,
+      { people: 'tech-b', workstatus: 'RE_ASSIGNED' },
+      now(),
+    );
+    expect(reassigned).toMatchObject({ version: 2, deleted: false });
+    const pushesBefore = techA.network.pushAnswers.length;
+    await techA.sync();
+    expect(techA.network.pulledChanges.filter((c) => c.mobile_id === order).at(-1)).toMatchObject({
+      removed: true,
+      reason: 'reassigned',
+    });
+    expect(await find(techA)).toBeUndefined();
+    // The local delete is the server's removal: nothing waits to be pushed, and nothing is.
+    expect(await techA.database.adapter.getDeletedRecords('work_orders')).toEqual([]);
+    await techA.sync();
+    expect(techA.network.pushAnswers).toHaveLength(pushesBefore);
+    expect(await serverRecord(t, directory.id, order)).toEqual(reassigned);
+
+    await techB.sync();
+    expect(await find(techB)).toMatchObject({ ...reassigned.data, _status: 'synced' });
+    expect(await serverRecord(t, directory.id, order)).toEqual(reassigned);
   });
 });
