@@ -92,9 +92,10 @@ describe('hardening (issue 14): pages cut by bytes', () => {
   it('sends a record larger than PULL_MAX_BYTES alone, with has_more', async () => {
     await t.db.query(
       `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, change_seq)
-       SELECT $1, 'task', gen_random_uuid(), 1, jsonb_build_object('blob', repeat('y', $2::int)), $3::int + i
+       SELECT $1, 'task', gen_random_uuid(), 1, jsonb_build_object('blob', repeat('y', $2::int)),
+              nextval('sync_change_seq')
        FROM generate_series(1, 2) AS i`,
-      [tenant.id, MAX_BYTES + 1000, RECORDS],
+      [tenant.id, MAX_BYTES + 1000],
     );
     const pull = (cursor: string) =>
       call(t, 'POST', '/api/v1/sync/pull', { key: tenant.adminKey, device: 'dev-pages', body: { limit: 10, cursor } });
