@@ -772,11 +772,61 @@ class Simulation {
       const pause = PAUSE_MS[device.network] * (0.5 + device.rnd());
       await sleep(Math.max(0, Math.min(pause, this.deadline - Date.now())));
     } while (Date.now() < this.deadline);
-    // Phones out of coverage at the end keep their last edits queued: the dashboard shows them as queue depth.
-    if (device.network === '2g' || device.network === '3g') {
-      await this.push(device, this.pushItems(device, device.rnd.int(2, 8)), 'enqueue').catch((error: unknown) =>
-        this.noteError(device.id, errorText(error)),
-      );
+  }
+
+  /**
+   * End of the shift, back in coverage: partial syncs of everything the phone left queued, until none remains. Only
+   * then is the feed still (the server's drain has nothing left to apply), so the sleeping phone's check can compare.
+   */
+  async flushQueue(device: Device): Promise<void> {
+    for (;;) {
+      this.counts.requests++;
+      const result = await device.api.call('POST', '/api/v1/sync/partial', {
+        priority: 'low',
+        max_items: 1000,
+        network_quality: QUALITY.wifi,
+      });
+      if (result.status !== 200) {
+        this.noteError(device.id, `partial → ${result.status} ${result.body?.error?.code ?? ''}`);
+        return;
+      }
+      device.pendingEnqueued = result.body.remaining;
+      if (device.pendingEnqueued === 0) return;
+      if (result.body.synced_items.length === 0) {
+        this.noteError(device.id, `partial left ${device.pendingEnqueued} items pending and synced none`);
+        return;
+      }
+    }
+  }
+
+  /** After every check: phones out of coverage keep their last edits queued, the dashboard shows them as queue depth. */
+  async queueLastEdits(device: Device): Promise<void> {
+    if (device.network !== '2g' && device.network !== '3g') return;
+    await this.push(device, this.pushItems(device, device.rnd.int(2, 8)), 'enqueue').catch((error: unknown) =>
+      this.noteError(device.id, errorText(error)),
+    );
+  }
+
+  /**
+   * One conflict whatever the timing: a technician's phone edits its work order from the version it pulled after the
+   * control room changed it (the run's other conflicts depend on how the phones' turns interleave).
+   */
+  async staleEdit(crew: Crew): Promise<void> {
+    const technician = crew.technicians.find((t) => !t.asleep && t.phones.length > 0);
+    if (!technician) return;
+    const phone = technician.phones[0];
+    await this.catchUp(phone);
+    const order = [...phone.known.entries()].find(([, k]) => k.domain === 'work_order');
+    if (!order) return;
+    const [mobileId, held] = order;
+    const now = new Date();
+    const room = serverEdit('work_order', held.data, this.rnd, now, []);
+    await this.push(crew.room, [this.item('work_order', mobileId, held.version, room, now)], 'process');
+    const edit = techEdit('work_order', held.data, phone.rnd, technician.userNumber, now);
+    const [result] =
+      (await this.push(phone, [this.item('work_order', mobileId, held.version, edit, now)], 'process')) ?? [];
+    if (result?.status !== 'manual_required' && result?.status !== 'resolved') {
+      this.noteError(phone.id, `stale edit → ${String(result?.status)}, expected a conflict`);
     }
   }
 
@@ -907,16 +957,13 @@ class Simulation {
     await expire();
     const first = await this.pull(sleeper, true);
     const [edit] = (await this.push(sleeper, [asleep.offline], 'process')) ?? [];
-    // A running server's queue drain may still apply items the phones queued at the end: then pull and compare again.
-    let held = new Map<string, number>();
-    let matchesServer = false;
-    for (let attempt = 0; attempt < 3 && !matchesServer; attempt++) {
-      await this.catchUp(sleeper, false);
-      const server = new Map<string, number>();
-      await this.snapshot(sleeper, (change) => server.set(`${change.domain}:${change.mobile_id}`, change.version));
-      held = new Map([...sleeper.known].map(([id, k]) => [`${k.domain}:${id}`, k.version]));
-      matchesServer = held.size === server.size && [...held].every(([id, version]) => server.get(id) === version);
-    }
+    // Nothing changes the scope from here on: the other phones have stopped and flushed their queues (flushQueue), so
+    // a running server's drain has nothing to apply between the pull and the snapshot.
+    await this.catchUp(sleeper, false);
+    const server = new Map<string, number>();
+    await this.snapshot(sleeper, (change) => server.set(`${change.domain}:${change.mobile_id}`, change.version));
+    const held = new Map([...sleeper.known].map(([id, k]) => [`${k.domain}:${id}`, k.version]));
+    const matchesServer = held.size === server.size && [...held].every(([id, version]) => server.get(id) === version);
     return {
       device: sleeper.id,
       user: sleeper.user,
@@ -987,6 +1034,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
   const totalMs = Math.round(options.minutes * 60_000);
   const simulation = new Simulation(rnd, directory);
   for (const crew of directory.crews) await simulation.seedWorkOrders(crew);
+  await simulation.staleEdit(directory.crews[0]);
   const asleep = directory.sleeper ? await simulation.fallAsleep(directory.sleeper, directory.crews[0]) : null;
 
   const startedAt = simulation.begin(totalMs);
@@ -1003,12 +1051,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
   }
   // End of the shift: every phone syncs, so the hand-overs have reached both phones and every awake device's
   // position is past the tombstones of the day.
+  for (const phone of directory.phones) await simulation.flushQueue(phone);
   for (const phone of directory.phones) await simulation.catchUp(phone);
   const reassignmentsConfirmed = simulation.confirmedReassignments();
   const sleeper =
     directory.sleeper && asleep && expire
       ? await simulation.wake(directory.sleeper, asleep, () => expire(String(tenant.id), directory.sleeper!.id))
       : null;
+  for (const phone of directory.phones) await simulation.queueLastEdits(phone);
 
   const snapshot = await admin.expect('POST', '/api/sync/snapshot/create/', { time_window_hours: 1 }, [201]);
   const dashboard = await admin.expect('GET', '/api/sync/dashboard/');

@@ -11,8 +11,10 @@ export interface EventSpec {
   /** The request failed: recorded with status 500 whatever `status` says. */
   failed?: boolean;
   durationMs?: number;
-  /** Hours before now (default: 10 minutes ago). */
+  /** Hours before `at` (default: 10 minutes ago). */
   hoursAgo?: number;
+  /** The instant `hoursAgo` counts back from (default: the wall clock when the event is recorded). */
+  at?: Date;
   items?: number;
   conflicts?: number;
   domain?: string;
@@ -49,7 +51,7 @@ export async function recordEvent(t: TestApp, tenantId: string, spec: EventSpec 
       auto_resolved: spec.conflicts ?? 0,
     });
   }
-  const occurredAt = new Date(Date.now() - (spec.hoursAgo ?? 1 / 6) * 3_600_000);
+  const occurredAt = new Date((spec.at ?? new Date()).getTime() - (spec.hoursAgo ?? 1 / 6) * 3_600_000);
   await t.app
     .get(SyncEventRecorder)
     .record(meter, spec.failed ? 500 : (spec.status ?? 200), { occurredAt, durationMs: spec.durationMs ?? 20 });

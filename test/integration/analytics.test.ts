@@ -16,8 +16,11 @@ import { useCliHarness } from '../helpers/cli-harness';
 import { createTestDatabase, describeWithPostgres, TestDatabase } from '../helpers/test-database';
 
 const HOUR_MS = 3_600_000;
-/** An instant whose aligned hourly window contains the present. */
-const nextHour = (): Date => new Date(Date.now() + HOUR_MS);
+/**
+ * The scheduler's clock for events seeded at `seededAt`: the aligned hourly window ending at the first whole hour
+ * after `seededAt` contains them, whenever the test runs (two wall-clock readings fail across a whole hour).
+ */
+const hourAfter = (seededAt: Date): Date => new Date(seededAt.getTime() + HOUR_MS);
 
 async function snapshotCounts(db: DataSource, tenantIds: string[]): Promise<number[]> {
   const rows: Array<{ tenant_id: string; n: number }> = await db.query(
@@ -37,8 +40,9 @@ describe('analytics services', () => {
 
   it('takes the scheduled snapshot once per tenant and aligned window, however often it runs', async () => {
     const tenants = [await t.createTenant(), await t.createTenant()];
-    for (const tenant of tenants) await recordEvent(t, tenant.id, { hoursAgo: 0 });
-    const now = nextHour();
+    const seededAt = new Date();
+    for (const tenant of tenants) await recordEvent(t, tenant.id, { hoursAgo: 0, at: seededAt });
+    const now = hourAfter(seededAt);
     const service = t.app.get(SnapshotService);
     const first = await service.runScheduledSnapshots(now);
     const second = await service.runScheduledSnapshots(new Date(now.getTime() + 60_000));
@@ -180,8 +184,9 @@ describeWithPostgres('analytics on two replicas of one database', () => {
 
   it('creates one snapshot per tenant and window when both run the hourly task at once', async () => {
     const tenants = [await one.createTenant(), await one.createTenant(), await one.createTenant()];
-    for (const tenant of tenants) await recordEvent(one, tenant.id, { hoursAgo: 0, failed: true });
-    const now = nextHour();
+    const seededAt = new Date();
+    for (const tenant of tenants) await recordEvent(one, tenant.id, { hoursAgo: 0, failed: true, at: seededAt });
+    const now = hourAfter(seededAt);
     const runs = await Promise.all(
       [one, two, one, two].map((app) => app.app.get(SnapshotService).runScheduledSnapshots(now)),
     );
