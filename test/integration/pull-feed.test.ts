@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { RecordWrite, SyncRecordRepository } from '../../src/modules/sync/sync-record.repository';
 import { call, startTestApp, TestApp, TestTenant } from '../helpers/test-app';
-import { describeWithPostgres } from '../helpers/test-database';
+import { describeWithPostgres, directServerUrl } from '../helpers/test-database';
 import { pushItem, taskData } from '../factories/records';
 
 const ALL_BYTES = Number.MAX_SAFE_INTEGER;
@@ -90,5 +91,28 @@ describeWithPostgres('changes feed while many rows change at once (PostgreSQL)',
     const seen = [...early, ...late].map((row) => row.change_seq);
     expect(seen).toEqual(expect.arrayContaining([first.change_seq, secondRow.change_seq]));
     expect(BigInt(first.change_seq)).toBeLessThan(BigInt(secondRow.change_seq));
+  });
+
+  it('is not held back by a writer of another database whose tenant has the same id', async () => {
+    const records = t.app.get(SyncRecordRepository);
+    await call(t, 'POST', '/api/v1/sync/push', { key: tenant.syncKey, device: 'd', body: { items: [pushItem()] } });
+    const all = (await records.changesAfter(t.db, tenant.id, '0', null, 100000, ALL_BYTES)).rows;
+    // Another database on the server (another suite, another service): a writer of its tenant with this id, in
+    // flight with a mark below every change here. Advisory keys are per database, so it holds nothing back here.
+    const other = new Client({ connectionString: directServerUrl() });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `SELECT pg_advisory_xact_lock_shared(hashtextextended('feed:' || $1, 0)), pg_advisory_xact_lock_shared(0, 0)`,
+        [tenant.id],
+      );
+      const page = (await records.changesAfter(t.db, tenant.id, '0', null, 100000, ALL_BYTES)).rows;
+      expect(page.map((row) => row.change_seq)).toEqual(all.map((row) => row.change_seq));
+      expect(page.length).toBeGreaterThan(0);
+    } finally {
+      await other.query('ROLLBACK');
+      await other.end();
+    }
   });
 });

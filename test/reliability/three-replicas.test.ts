@@ -307,6 +307,21 @@ describeWithPostgres(
       );
       expect(deletes.results.every((r) => r.status === 'applied')).toBe(true);
       for (const device of devices) await pullAll(b, device);
+      // Each device's recorded position has passed the deletes (a pull reads up to the feed horizon: were a writer
+      // of this tenant still in flight, the purge would rightly keep the tombstones).
+      const positions = await db.query(
+        `SELECT c.device_id, c.cursor::text FROM sync_device_cursor c
+         WHERE c.tenant_id = $1 AND c.cursor < (SELECT max(change_seq) FROM sync_record WHERE tenant_id = $1 AND deleted)`,
+        [tenant.id],
+      );
+      expect(positions.rows).toEqual([]);
+      // On a timeout, what the purge runs of A and B said.
+      const purgeLog = () =>
+        [a, b]
+          .flatMap((replica) => replica.output().split('\n'))
+          .filter((line) => /purge|error/i.test(line))
+          .slice(-40)
+          .join('\n');
       await until(
         'the tombstones are purged',
         // The run that deleted them logs its count after its last batch: wait for the line too.
@@ -314,7 +329,9 @@ describeWithPostgres(
           (await count(`SELECT count(*) AS n FROM sync_record WHERE tenant_id = $1 AND deleted`, [tenant.id])) === 0 &&
           loggedTotal([a, b], PURGE_LINE).total >= doomed.length,
         90_000,
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; replica log:\n${purgeLog()}`);
+      });
       const purges = loggedTotal([a, b], PURGE_LINE);
       process.stdout.write(`[issue 20] ${purges.runs} purge runs on A and B deleted ${purges.total} tombstones\n`);
       expect(purges.total).toBe(doomed.length);
