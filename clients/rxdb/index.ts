@@ -88,7 +88,12 @@ export function fieldsyncHandlers<T>(options: FieldsyncRxdbOptions<T>) {
     canonicalJson({ ...dataOf(b), v: b[versionField], d: !!b._deleted });
 
   async function pull(checkpoint: FieldsyncCheckpoint | undefined, batchSize: number) {
-    let cursor = checkpoint?.cursor ?? null;
+    // RxDB keeps no checkpoint from a pull that returned no documents, so a device whose first pull was empty comes
+    // back without a cursor. A pull from the start is never a 410 and cannot tell of purged deletions: without a
+    // feed position the pull is a replacement (first) sync through the snapshot, which also drops the records it
+    // had sent before and the snapshot lacks.
+    if (!checkpoint?.cursor) return replacement();
+    let cursor: string | null = checkpoint.cursor;
     const documents: WithDeleted<T>[] = [];
     const copies = new Map<string, ServerCopy>();
     const gone: string[] = [];

@@ -22,9 +22,9 @@ export const NEXT_CHANGE_SEQ = `nextval('sync_change_seq')`;
  * - A snapshot position takes the tenant's feed lock exclusively (it waits for the writers in flight).
  *
  * The two-int advisory key space (objsubid 2 in pg_locks) is used only for seq marks; every other advisory lock of
- * the app uses one bigint key. pg_locks lists the locks of every database on the server and advisory keys are per
- * database, so the horizon reads only this database's: tenant ids repeat across databases (one per test suite,
- * several services on one server), and another database's writer with a low mark would hold this feed back.
+ * the app uses one bigint key. pg_locks lists the locks of every database of the cluster and advisory keys are
+ * per database: the horizon counts only this database's (another database's writer of the same tenant id holds
+ * marks of another sequence, and counting it held pulls back, so devices missed committed changes).
  */
 export async function enterFeed(db: Queryable, tenantId: string): Promise<void> {
   await sql(
@@ -47,7 +47,8 @@ export async function feedHorizon(db: Queryable, tenantId: string): Promise<stri
                   (SELECT min(m.classid::bigint * 4294967296 + m.objid::bigint) - 1
                    FROM pg_locks m JOIN pg_locks f ON f.virtualtransaction = m.virtualtransaction
                    WHERE m.locktype = 'advisory' AND m.objsubid = 2 AND m.granted AND s.last_value IS NOT NULL
-                     AND f.locktype = 'advisory' AND f.objsubid = 1 AND f.granted AND f.database = d.oid
+                     AND m.database = d.oid AND f.database = d.oid
+                     AND f.locktype = 'advisory' AND f.objsubid = 1 AND f.granted
                      AND f.classid = (k.key >> 32)::int::oid AND f.objid = (k.key & 4294967295)::oid))::text AS horizon
      FROM sync_change_seq s, (SELECT hashtextextended('feed:' || $1, 0) AS key) k,
           (SELECT oid FROM pg_database WHERE datname = current_database()) d`,
