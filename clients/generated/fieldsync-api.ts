@@ -733,6 +733,11 @@ export interface components {
             field?: string;
             /** @example /upcast/1/from */
             pointer?: string;
+            /**
+             * Format: uuid
+             * @description A 409 MUTATION_ID_REUSED: the push item's id that came back with another payload.
+             */
+            client_mutation_id?: string;
             /** @example must be one of journal, attendance, task, ticket, work_order */
             message: string;
         };
@@ -818,7 +823,7 @@ export interface components {
              *       ]
              *     }
              */
-            data: Record<string, never>;
+            data: Record<string, never> | unknown[] | string | number | boolean;
             /**
              * @description adaptive: only when at least COMPRESSION_THRESHOLD_BYTES; always: whenever the ratio is good enough.
              * @default adaptive
@@ -986,11 +991,10 @@ export interface components {
             /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
             cursor?: string | null;
             /**
-             * @description The schema version the device reads records in: one for every domain (`3`) or per domain (`task:1,ticket:2`).
-             *     Records are downcast where the steps allow it; each change then says its `schema_version`.
+             * @description The query's form, or one version for every domain as a JSON number (`3`).
              * @example task:1,ticket:2
              */
-            schema_version?: string;
+            schema_version?: number | string;
             /**
              * @description Caps the page at this network quality's batch size (BATCH_SIZES).
              * @enum {string}
@@ -1847,6 +1851,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -1936,6 +1949,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -1996,6 +2018,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2092,6 +2123,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -2160,6 +2200,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2303,6 +2352,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -2385,6 +2443,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2481,6 +2548,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -2563,6 +2639,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2653,6 +2738,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2758,6 +2852,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -2844,6 +2947,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Replica at STREAM_MAX_CONNECTIONS, or database down */
             503: {
                 headers: {
@@ -2909,6 +3021,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2986,6 +3107,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3046,6 +3176,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3144,6 +3283,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3213,6 +3361,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3290,6 +3447,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3353,6 +3519,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3449,6 +3624,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3527,6 +3711,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3597,6 +3790,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3712,6 +3914,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3791,6 +4002,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3932,6 +4152,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3991,6 +4220,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4086,6 +4324,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4145,6 +4392,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4212,6 +4468,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4307,6 +4572,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4384,6 +4658,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4448,6 +4731,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4527,6 +4819,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4589,6 +4890,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4705,6 +5015,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4776,6 +5095,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4874,6 +5202,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4934,6 +5271,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5030,6 +5376,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -5090,6 +5445,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5177,6 +5541,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -5237,6 +5610,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5315,6 +5697,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5510,6 +5901,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -5570,6 +5970,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5661,6 +6070,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
