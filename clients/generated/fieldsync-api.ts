@@ -733,10 +733,7 @@ export interface components {
             field?: string;
             /** @example /upcast/1/from */
             pointer?: string;
-            /**
-             * Format: uuid
-             * @description A 409 MUTATION_ID_REUSED: the push item's id that came back with another payload.
-             */
+            /** @description A 409 MUTATION_ID_REUSED: the push item's id that came back with another payload. */
             client_mutation_id?: string;
             /** @example must be one of journal, attendance, task, ticket, work_order */
             message: string;

@@ -89,7 +89,11 @@ describe('foundation (HTTP)', () => {
       await call(t, 'PATCH', '/api/v1/tenant', { key: a.adminKey, body: { timezone: 'Mars/Base' } }),
       400,
     );
-    expectErrorBody(await call(t, 'PATCH', '/api/v1/tenant', { key: a.adminKey, body: '{"name": ' }), 400);
+    // Prism answers malformed JSON itself: this one goes to the app directly.
+    expectErrorBody(
+      await call(t, 'PATCH', '/api/v1/tenant', { key: a.adminKey, body: '{"name": ', direct: true }),
+      400,
+    );
     expectErrorBody(
       await call(t, 'PATCH', '/api/v1/tenant', {
         key: a.adminKey,
