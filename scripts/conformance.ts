@@ -8,24 +8,27 @@
  * Run after `npm run build`: `npm run test:conformance [-- --report]`. PostgreSQL when DATABASE_URL is set (a fresh
  * database, dropped afterwards), else the embedded database in a temporary folder.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
+import {
+  causeOf,
+  freePort,
+  root,
+  start as startProcess,
+  Started,
+  startProxy as startPrismProxy,
+  Violation,
+  violationsOf,
+  waitFor,
+} from './lib/processes';
 
-const root = resolve(__dirname, '..');
 const report = process.argv.includes('--report');
 const JWT_SECRET = 'conformance-secret-conformance-secret-0123';
 
-interface Violation {
-  location?: string[];
-  severity: string;
-  code: string;
-  message: string;
-}
 interface Observation {
   source: 'request-set' | 'rxdb' | 'watermelondb';
   /** A deliberately invalid request: Prism's request violations on it are expected, its answer is still checked. */
@@ -38,52 +41,16 @@ interface Observation {
 const observations: Observation[] = [];
 const children: ChildProcess[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-    server.on('error', fail);
-  });
-}
-
-async function waitFor(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${url}: process exited: ${output()}`);
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer: ${output()}`);
-    await new Promise((done) => setTimeout(done, 250));
-  }
-}
-
-function start(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  return { child, output: () => output };
+function start(command: string, args: string[], env: Record<string, string>): Started {
+  const started = startProcess(command, args, env);
+  children.push(started.child);
+  return started;
 }
 
 async function startProxy(upstream: string, errors: boolean): Promise<string> {
-  const port = await freePort();
-  const args = ['proxy', 'openapi.json', upstream, '--port', String(port), '--host', '127.0.0.1'];
-  if (errors) args.push('--errors');
-  const proxy = start(join(root, 'node_modules/.bin/prism'), args, {});
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/health/live`, proxy.child, proxy.output);
-  return url;
+  const proxy = await startPrismProxy(upstream, errors);
+  children.push(proxy.child);
+  return proxy.url;
 }
 
 /** Records the violations Prism reports on an answer (header, and the body of its own 422/500 errors). */
@@ -91,9 +58,8 @@ function observingFetch(source: Observation['source'], invalid = false) {
   return async (input: Request | string, init?: RequestInit): Promise<Response> => {
     const request = typeof input === 'string' ? new Request(input, init) : input;
     const response = await fetch(request);
-    const header = response.headers.get('sl-violations');
-    const violations: Violation[] = header ? (JSON.parse(header) as Violation[]) : [];
-    if (!header && response.headers.get('content-type')?.includes('problem+json')) {
+    const violations = violationsOf(response.headers);
+    if (!response.headers.has('sl-violations') && response.headers.get('content-type')?.includes('problem+json')) {
       const body = (await response
         .clone()
         .json()
@@ -456,11 +422,6 @@ async function clientFlows(base: string, key: string): Promise<void> {
   await wa.database.write(async () => (await wa.database.get<Ticket>('tickets').find(ticketId)).markAsDeleted());
   await wa.sync();
   await wb.sync();
-}
-
-function causeOf(violation: Violation): string {
-  const where = (violation.location ?? []).map((part) => (/^\d+$/.test(part) ? 'N' : part)).join('.');
-  return `${where}: ${(violation.message ?? violation.code ?? 'unknown').replace(/\.\d+\./g, '.N.').replace(/\.\d+ /g, '.N ')}`;
 }
 
 async function main(): Promise<void> {

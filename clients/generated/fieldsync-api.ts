@@ -733,6 +733,8 @@ export interface components {
             field?: string;
             /** @example /upcast/1/from */
             pointer?: string;
+            /** @description A 409 MUTATION_ID_REUSED: the push item's id that came back with another payload. */
+            client_mutation_id?: string;
             /** @example must be one of journal, attendance, task, ticket, work_order */
             message: string;
         };
@@ -818,7 +820,7 @@ export interface components {
              *       ]
              *     }
              */
-            data: Record<string, never>;
+            data: Record<string, never> | unknown[] | string | number | boolean;
             /**
              * @description adaptive: only when at least COMPRESSION_THRESHOLD_BYTES; always: whenever the ratio is good enough.
              * @default adaptive
@@ -986,11 +988,10 @@ export interface components {
             /** @description Opaque cursor from the previous page's next_cursor; omit it (or null) to start at the beginning. */
             cursor?: string | null;
             /**
-             * @description The schema version the device reads records in: one for every domain (`3`) or per domain (`task:1,ticket:2`).
-             *     Records are downcast where the steps allow it; each change then says its `schema_version`.
+             * @description The query's form, or one version for every domain as a JSON number (`3`).
              * @example task:1,ticket:2
              */
-            schema_version?: string;
+            schema_version?: number | string;
             /**
              * @description Caps the page at this network quality's batch size (BATCH_SIZES).
              * @enum {string}
@@ -1847,6 +1848,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -1936,6 +1946,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -1996,6 +2015,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2092,6 +2120,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -2160,6 +2197,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2303,6 +2349,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -2385,6 +2440,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2481,6 +2545,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -2563,6 +2636,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2653,6 +2735,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2758,6 +2849,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -2844,6 +2944,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Replica at STREAM_MAX_CONNECTIONS, or database down */
             503: {
                 headers: {
@@ -2909,6 +3018,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2986,6 +3104,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3046,6 +3173,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3144,6 +3280,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3213,6 +3358,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3290,6 +3444,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3353,6 +3516,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3449,6 +3621,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3527,6 +3708,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3597,6 +3787,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3712,6 +3911,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3791,6 +3999,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3932,6 +4149,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -3991,6 +4217,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4086,6 +4321,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4145,6 +4389,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4212,6 +4465,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4307,6 +4569,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4384,6 +4655,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4448,6 +4728,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4527,6 +4816,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4589,6 +4887,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4705,6 +5012,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4776,6 +5092,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4874,6 +5199,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -4934,6 +5268,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5030,6 +5373,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -5090,6 +5442,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5177,6 +5538,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -5237,6 +5607,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5315,6 +5694,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5510,6 +5898,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Database unavailable: retry after the Retry-After seconds */
             503: {
                 headers: {
@@ -5570,6 +5967,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5661,6 +6067,15 @@ export interface operations {
             };
             /** @description Rate limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Internal error: the shared error body, never a stack */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

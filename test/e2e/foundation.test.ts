@@ -89,7 +89,11 @@ describe('foundation (HTTP)', () => {
       await call(t, 'PATCH', '/api/v1/tenant', { key: a.adminKey, body: { timezone: 'Mars/Base' } }),
       400,
     );
-    expectErrorBody(await call(t, 'PATCH', '/api/v1/tenant', { key: a.adminKey, body: '{"name": ' }), 400);
+    // Prism answers malformed JSON itself: this one goes to the app directly.
+    expectErrorBody(
+      await call(t, 'PATCH', '/api/v1/tenant', { key: a.adminKey, body: '{"name": ', direct: true }),
+      400,
+    );
     expectErrorBody(
       await call(t, 'PATCH', '/api/v1/tenant', {
         key: a.adminKey,
@@ -103,7 +107,8 @@ describe('foundation (HTTP)', () => {
   it('rejects a body above BODY_LIMIT_BYTES with 413', async () => {
     const huge = JSON.stringify({ name: 'x'.repeat(t.config.get('BODY_LIMIT_BYTES') + 10) });
     expectErrorBody(
-      await call(t, 'PATCH', '/api/v1/tenant', { key: a.adminKey, body: huge }),
+      // Prism's own body limit answers first: this one goes to the app directly.
+      await call(t, 'PATCH', '/api/v1/tenant', { key: a.adminKey, body: huge, direct: true }),
       413,
       'PAYLOAD_TOO_LARGE',
     );

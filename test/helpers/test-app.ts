@@ -1,5 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { root, Started, startProxy, violationsOf } from '../../scripts/lib/processes';
 import { createApp } from '../../src/app.setup';
 import { AppConfig, ConfigValues } from '../../src/config/app-config';
 import { AuthService } from '../../src/modules/auth/auth.service';
@@ -7,6 +10,14 @@ import { TenantService } from '../../src/modules/tenant/tenant.service';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+/**
+ * `E2E_THROUGH_PRISM=1`: every app also gets a Prism validation proxy (`--errors=false`, it forwards everything),
+ * `call()` goes through it and appends each answer's violations to this file; scripts/prism-e2e-report.ts counts
+ * them (docs/api.md, "Conformance"). Streams and raw-body requests use `t.url`, the app itself.
+ */
+export const THROUGH_PRISM = process.env.E2E_THROUGH_PRISM === '1';
+export const PRISM_LOG = process.env.E2E_PRISM_LOG ?? join(root, 'test/artifacts/prism-e2e.jsonl');
 
 export interface TestTenant {
   id: string;
@@ -18,7 +29,10 @@ export interface TestTenant {
 
 export interface TestApp {
   app: NestFastifyApplication;
+  /** The app itself. */
   url: string;
+  /** Where `call()` sends requests: the Prism proxy with `E2E_THROUGH_PRISM=1`, else `url`. */
+  callUrl: string;
   db: DataSource;
   database: TestDatabase;
   config: AppConfig;
@@ -54,11 +68,23 @@ export async function startTestApp(
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+  let proxy: (Started & { url: string }) | null = null;
+  if (THROUGH_PRISM) {
+    try {
+      proxy = await startProxy(url, false);
+    } catch (error) {
+      await app.close();
+      if (!options.database) await database.drop();
+      throw error;
+    }
+  }
   const tenants = app.get(TenantService);
   let counter = 0;
   return {
     app,
-    url: `http://127.0.0.1:${port}`,
+    url,
+    callUrl: proxy?.url ?? url,
     db: app.get(DataSource),
     database,
     config,
@@ -77,6 +103,11 @@ export async function startTestApp(
       return app.get(AuthService).issueToken({ tid: tenantId, sub: userId, scope }, expiresIn);
     },
     async close() {
+      if (proxy) {
+        const exited = new Promise((done) => proxy?.child.once('exit', done));
+        proxy.child.kill('SIGTERM');
+        await exited;
+      }
       await app.close();
       if (!options.database) await database.drop();
     },
@@ -88,6 +119,8 @@ export interface CallOptions {
   device?: string;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Past the Prism proxy of `E2E_THROUGH_PRISM=1`, to the app itself (bodies Prism cannot forward). */
+  direct?: boolean;
 }
 
 export interface CallResult<T = any> {
@@ -111,7 +144,18 @@ export async function call<T = any>(
     headers['content-type'] ??= 'application/json';
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   }
-  const response = await fetch(`${t.url}${path}`, { method, headers, body });
+  const base = options.direct ? t.url : t.callUrl;
+  const response = await fetch(`${base}${path}`, { method, headers, body });
+  if (base !== t.url) {
+    const violations = violationsOf(response.headers);
+    mkdirSync(dirname(PRISM_LOG), { recursive: true });
+    const suite = expect.getState().testPath?.replace(`${root}/`, '');
+    const test = expect.getState().currentTestName;
+    appendFileSync(
+      PRISM_LOG,
+      `${JSON.stringify({ suite, test, method, path, status: response.status, violations })}\n`,
+    );
+  }
   const text = await response.text();
   let parsed: unknown;
   try {

@@ -6,6 +6,9 @@ export class ErrorItemDto {
   field?: string;
   @ApiPropertyOptional({ example: '/upcast/1/from' })
   pointer?: string;
+  /** A 409 MUTATION_ID_REUSED: the push item's id that came back with another payload. */
+  @ApiPropertyOptional()
+  client_mutation_id?: string;
   @ApiProperty({ example: 'must be one of journal, attendance, task, ticket, work_order' })
   message!: string;
 }

@@ -52,7 +52,7 @@ describe('finishOpenApiDocument', () => {
     const finished = finishOpenApiDocument(document);
     const post = finished.paths['/a'].post!;
     expect(post.parameters).toEqual([{ name: 'x-device-id', in: 'header', required: true }]);
-    expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '401', '403', '413', '415', '429', '503']);
+    expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '401', '403', '413', '415', '429', '500', '503']);
     const properties = (finished.components!.schemas!.Thing as { properties: Record<string, unknown> }).properties;
     expect(properties.record).toEqual({
       anyOf: [{ $ref: '#/components/schemas/Other' }, { type: 'object', nullable: true, enum: [null] }],

@@ -15,7 +15,7 @@ import { ErrorBodyDto } from './error-body.dto';
  * - `nullable` with a `$ref` (which OpenAPI 3.0 ignores next to `allOf`) becomes `anyOf: [$ref, null]`; a nullable
  *   enum lists `null`.
  * - one parameter per name and place (`X-Device-Id` once; required when any declaration requires it).
- * - the error answers every authenticated route can give (400 bad input or X-Device-Id, 401, 403, 429, 503 when
+ * - the error answers every authenticated route can give (400 bad input or X-Device-Id, 401, 403, 429, 500, 503 when
  *   the database is out of reach) and, with a JSON body, 413 and 415; all with the shared error body.
  */
 
@@ -154,6 +154,7 @@ const AUTHENTICATED_ERRORS: Record<string, string> = {
   '403': 'Credential lacks the scope',
   '429': 'Rate limited',
   '503': 'Database unavailable: retry after the Retry-After seconds',
+  '500': 'Internal error: the shared error body, never a stack',
 };
 const BODY_ERRORS: Record<string, string> = {
   '400': 'Invalid body',

@@ -198,7 +198,10 @@ function rejectReusedIds(
     throw new AppException(
       ErrorCode.MutationIdReused,
       'client_mutation_id already used with a different payload',
-      reused.map((item) => ({ client_mutation_id: item.client_mutation_id })),
+      reused.map((item) => ({
+        client_mutation_id: item.client_mutation_id,
+        message: 'already used with a different payload',
+      })),
     );
   }
 }

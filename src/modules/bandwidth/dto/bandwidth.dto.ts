@@ -24,6 +24,13 @@ export class CompressRequestDto {
   @ApiProperty({
     description: 'Any JSON value; its size is measured on compact JSON, UTF-8',
     example: { items: [{ id: 1, status: 'OPEN' }] },
+    oneOf: [
+      { type: 'object' },
+      { type: 'array', items: {} },
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+    ],
   })
   @IsDefined()
   data!: unknown;

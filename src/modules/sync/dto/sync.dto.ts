@@ -86,6 +86,15 @@ export class PullBodyDto extends PullQueryDto {
   )
   override domains?: string = undefined;
 
+  /** The query's form, or one version for every domain as a JSON number (`3`). */
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'integer', minimum: 1, maximum: 999999999 },
+      { type: 'string', pattern: SCHEMA_VERSIONS.source },
+    ],
+  })
+  override schema_version?: string = undefined;
+
   /** Versions the device already holds, by mobile_id: changes come as RFC 6902 patches from them when smaller. */
   @IsOptional()
   @IsObject()
