@@ -53,18 +53,20 @@ export async function startTestApp(
   options: StartOptions = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase(suite));
+  // TEST_LOG_LEVEL=error (or warn, info, ...) shows the app's JSON log lines, e.g. the cause of an unexpected 500.
+  const logLevel = process.env.TEST_LOG_LEVEL;
   const config = AppConfig.fromEnv(
     {
       JWT_SECRET: TEST_JWT_SECRET,
       SCHEDULER_ENABLED: 'false',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: logLevel ?? 'silent',
       DB_POOL_SIZE: '10',
       // Every test client is 127.0.0.1: suites that send bad credentials on purpose must not lock each other out.
       AUTH_FAIL_LIMIT_PER_MINUTE: '1000000',
     },
     { DATABASE_URL: database.url, DATABASE_DIRECT_URL: database.directUrl, ...overrides },
   );
-  const app = await createApp({ config, embeddedDir: null, logger: false });
+  const app = await createApp({ config, embeddedDir: null, ...(logLevel ? {} : { logger: false as const }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
