@@ -155,6 +155,35 @@ describe('sync scopes: writes and devices of users within a tenant', () => {
     expect(after).toMatchObject({ status: 'rejected', record: null, error: { code: 'RECORD_FORBIDDEN' } });
   });
 
+  it('judges the next push by a new rules version at once (the cached rules are checked against the version)', async () => {
+    const wo = await workOrderForAnna();
+    const [before] = await push('anna', [{ mobile_id: wo.id, base_version: 1, data: { ...wo.data, notes: 'one' } }]);
+    expect(before).toMatchObject({ status: 'applied', server_version: 2 });
+    const put = await call(t, 'PUT', '/api/v1/sync-rules', {
+      key: tenant.adminKey,
+      body: {
+        rules: {
+          work_order: {
+            users: ['people', 'approvers', 'verifiers'],
+            groups: [{ field: 'bu', group: 'site', role: 'supervisor' }],
+            creator: true,
+            owner_groups: null,
+            supervisor_only: ['people', 'bu', 'approvers', 'verifiers', 'notes'],
+          },
+        },
+      },
+    });
+    expect(put.status).toBe(202);
+    try {
+      const [after] = await push('anna', [{ mobile_id: wo.id, base_version: 2, data: { ...wo.data, notes: 'two' } }]);
+      expect(after).toMatchObject({ status: 'rejected', error: { code: 'FIELD_FORBIDDEN' } });
+    } finally {
+      expect((await call(t, 'DELETE', '/api/v1/sync-rules', { key: tenant.adminKey })).status).toBe(202);
+    }
+    const [reset] = await push('anna', [{ mobile_id: wo.id, base_version: 2, data: { ...wo.data, notes: 'three' } }]);
+    expect(reset).toMatchObject({ status: 'applied', server_version: 3 });
+  });
+
   it('stores a refusal as the item result: a retry replays it', async () => {
     const wo = await workOrderForAnna();
     const item = {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Domain } from '../../src/common/domain';
 import { DirectoryService } from '../../src/modules/scope/directory.service';
-import { ScopeIndexService, WrittenVersion } from '../../src/modules/scope/scope-index.service';
+import { BatchVersion, ScopeIndexService, WrittenVersion } from '../../src/modules/scope/scope-index.service';
 import { DEFAULT_RULES } from '../../src/modules/scope/sync-rules.policy';
 import { countStatements } from '../helpers/statement-counter';
 import { startTestApp, TestApp } from '../helpers/test-app';
@@ -140,7 +140,7 @@ describe('scope index (record_scope and scope_change)', () => {
     );
   });
 
-  it('writes a batch of 500 records in one statement (plus the announcement) when the caller passes the stored keys', async () => {
+  it('writes a batch of 500 records and queues the announcement in one statement when the caller passes the stored keys', async () => {
     const ids = [...Array(500)].map(() => randomUUID());
     await t.db.transaction(async (tx) => {
       const versions: WrittenVersion[] = [];
@@ -153,8 +153,8 @@ describe('scope index (record_scope and scope_change)', () => {
       try {
         const summary = await scopes.writeRecordKeys(tx, tenantId, DEFAULT_RULES, versions, stored);
         expect(summary).toEqual({ records: 500, inserted: 1500, deleted: 0, logged: 1500 });
-        // The key write, then the wake-up for live readers (pg_notify, delivered at commit).
-        expect(counter.count()).toBe(2);
+        // The key write, which also queues the wake-up for live readers (pg_notify, delivered at commit).
+        expect(counter.count()).toBe(1);
       } finally {
         counter.stop();
       }
@@ -245,5 +245,59 @@ describe('scope index (record_scope and scope_change)', () => {
     );
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(BigInt(row.change_seq)).toBeGreaterThan(BigInt(seq));
+  });
+  it("reads a batch's stored keys with one index probe per record, not a scan of the tenant's keys", async () => {
+    // A young tenant: the statistics were taken before it had any key, then it got 3,000.
+    const young = (await t.createTenant()).id;
+    await t.db.query('ANALYZE record_scope');
+    const rows: Array<{ mobile_id: string }> = await t.db.query(
+      `INSERT INTO record_scope (tenant_id, domain, mobile_id, scope_key, created_by)
+       SELECT $1, 'task', gen_random_uuid(), 'g:site:58:supervisor', 'tech-1' FROM generate_series(1, 3000)
+       RETURNING mobile_id`,
+      [young],
+    );
+    const batch = rows.slice(0, 100).map((row): BatchVersion => ({
+      domain: 'task',
+      mobileId: row.mobile_id,
+      data: { bu: 58 },
+      author: null,
+    }));
+    const captured: Array<{ query: string; parameters?: unknown[] }> = [];
+    const original = t.db.logger;
+    Object.assign(t.db, {
+      logger: {
+        ...original,
+        logQuery: (query: string, parameters?: unknown[]) => captured.push({ query, parameters }),
+      },
+    });
+    let read;
+    try {
+      read = await t.db.transaction((tx) => scopes.readBatch(tx, young, batch, ['tech-1']));
+    } finally {
+      Object.assign(t.db, { logger: original });
+    }
+    expect(read.stored.size).toBe(100);
+    const statement = captured.find((entry) => entry.query.includes('FROM record_scope x'))!;
+    const [{ 'QUERY PLAN': plan }] = await t.db.query(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${statement.query}`,
+      statement.parameters,
+    );
+    interface PlanNode {
+      'Node Type': string;
+      'Relation Name'?: string;
+      'Actual Rows': number;
+      'Actual Loops': number;
+      Plans?: PlanNode[];
+    }
+    const scans: PlanNode[] = [];
+    const walk = (node: PlanNode): void => {
+      if (node['Relation Name'] === 'record_scope') scans.push(node);
+      node.Plans?.forEach(walk);
+    };
+    walk((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan);
+    expect(scans.map((node) => node['Node Type'])).toEqual(['Index Scan']);
+    // Only the batch's rows were read: one probe per record.
+    expect(scans[0]['Actual Loops']).toBe(100);
+    expect(scans[0]['Actual Rows'] * scans[0]['Actual Loops']).toBe(100);
   });
 });

@@ -8,12 +8,10 @@ import { defaultPolicy } from '../conflict/conflict.policy';
 import { ConflictLogService } from '../conflict/conflict-log.service';
 import { ConflictPolicyService } from '../conflict/conflict-policy.service';
 import { ItemShapeService } from '../record-shape/item-shape.service';
-import { DirectoryService } from '../scope/directory.service';
 import { highestSeq, refKey, ScopeIndexService, StoredScope, versionKeys } from '../scope/scope-index.service';
 import { announceChange } from '../live/change-signal';
 import type { Membership } from '../scope/scope.policy';
 import type { SyncRules } from '../scope/sync-rules.policy';
-import { SyncRulesService } from '../scope/sync-rules.service';
 import {
   recordKey,
   RecordKey,
@@ -59,8 +57,6 @@ export class BatchProcessorService {
     private readonly conflictPolicies: ConflictPolicyService,
     private readonly conflicts: ConflictLogService,
     private readonly config: AppConfig,
-    private readonly rules: SyncRulesService,
-    private readonly directory: DirectoryService,
     private readonly scopes: ScopeIndexService,
     private readonly shapes: ItemShapeService,
   ) {}
@@ -137,8 +133,8 @@ export class BatchProcessorService {
   }
 
   /**
-   * Rules, stored keys, the owners' memberships and each acting user's keys, read once per batch. An admin actor
-   * and an item queued without a user are unrestricted.
+   * Rules, stored keys, the owners' memberships and each acting user's keys, read once per batch in one statement
+   * (ScopeIndexService.readBatch). An admin actor and an item queued without a user are unrestricted.
    */
   private async batchScope(
     manager: EntityManager,
@@ -147,37 +143,34 @@ export class BatchProcessorService {
     current: RecordRow[],
     actor: Principal | undefined,
   ): Promise<BatchScope> {
-    const rules = await this.rules.rulesFor(manager, tenantId);
-    const stored = await this.scopes.storedScopes(
+    const adminActor = actor !== undefined && isAdmin(actor);
+    const exists = new Set(current.map((row) => recordKey(row.domain, row.mobile_id)));
+    const restricted = adminActor
+      ? []
+      : [...new Set(items.map((item) => item.user_id))].filter((userId): userId is string => userId !== null);
+    const { rules, stored, userKeys, memberships } = await this.scopes.readBatch(
       manager,
       tenantId,
-      uniqueKeys(items).map((key) => ({ domain: key.domain as Domain, mobileId: key.mobileId })),
+      [
+        ...items.map((item) => ({
+          domain: item.domain as Domain,
+          mobileId: item.mobile_id,
+          data: item.payload,
+          author: exists.has(recordKey(item.domain, item.mobile_id)) ? null : item.user_id,
+        })),
+        ...current.map((row) => ({
+          domain: row.domain as Domain,
+          mobileId: row.mobile_id,
+          data: row.data,
+          author: null,
+        })),
+      ],
+      restricted,
     );
-    const exists = new Set(current.map((row) => recordKey(row.domain, row.mobile_id)));
-    const creatorOf = (domain: string, mobileId: string, author: string | null): string | null =>
-      stored.get(refKey(domain, mobileId))?.createdBy ?? (exists.has(recordKey(domain, mobileId)) ? null : author);
-    const memberships = await this.scopes.ownerMemberships(manager, tenantId, rules, [
-      ...items.map((item) => ({
-        domain: item.domain as Domain,
-        data: item.payload,
-        creator: creatorOf(item.domain, item.mobile_id, item.user_id),
-      })),
-      ...current.map((row) => ({
-        domain: row.domain as Domain,
-        data: row.data,
-        creator: creatorOf(row.domain, row.mobile_id, null),
-      })),
-    ]);
-    const principals = new Map<string | null, ItemPrincipal>();
-    if (actor && isAdmin(actor)) for (const item of items) principals.set(item.user_id, UNRESTRICTED);
+    const principals = new Map<string | null, ItemPrincipal>([[null, UNRESTRICTED]]);
     for (const userId of new Set(items.map((item) => item.user_id))) {
-      if (principals.has(userId)) continue;
-      principals.set(
-        userId,
-        userId === null
-          ? UNRESTRICTED
-          : { keys: (await this.directory.scopeOf(manager, tenantId, userId)).keys, admin: false },
-      );
+      if (userId !== null)
+        principals.set(userId, adminActor ? UNRESTRICTED : { keys: userKeys.get(userId)!, admin: false });
     }
     const guard = scopeGuard({
       rules,

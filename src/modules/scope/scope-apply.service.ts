@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { advisoryKey } from '../../database/advisory-lock';
 import type { Domain } from '../../common/domain';
 import { Queryable, sqlOne } from '../../database/sql';
-import { announceChange } from '../live/change-signal';
+import { CHANGES_CHANNEL, encodeSignal } from '../live/change-signal';
 import { RecordPageRow, SyncRecordStore } from '../sync/sync-record-store.service';
 import { KeyChangeRow, ScopeIndexRepository } from './scope-index.repository';
 import { refKey, ScopeIndexService } from './scope-index.service';
@@ -100,13 +100,11 @@ export class ScopeApplyService {
           });
         }
       });
-      await this.index.writeChanges(tx, tenantId, rows);
-      // The readers of every key added or removed wake and read the diff.
+      // The readers of every key added or removed wake and read the diff (the statement queues the wake-up).
       if (rows.length > 0) {
-        await announceChange(tx, {
-          tenantId,
-          changeSeq: seqs[seqs.length - 1],
-          keys: rows.map((row) => row.scope_key),
+        await this.index.writeChanges(tx, tenantId, rows, {
+          channel: CHANGES_CHANNEL,
+          payload: encodeSignal({ tenantId, changeSeq: seqs[seqs.length - 1], keys: rows.map((row) => row.scope_key) }),
         });
       }
       const last = batch.records[batch.records.length - 1];

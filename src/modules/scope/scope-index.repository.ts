@@ -1,13 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { NEXT_CHANGE_SEQ, enterFeed, feedHorizon } from '../../database/feed-lock';
 import { Queryable, sql } from '../../database/sql';
-import type { ChangeReason } from './scope.policy';
+import type { UserMembershipRow } from './directory.repository';
+import type { ChangeReason, Membership } from './scope.policy';
+import type { SyncRules } from './sync-rules.policy';
 
 export interface StoredKeyRow {
   domain: string;
   mobile_id: string;
   scope_key: string;
   created_by: string | null;
+}
+
+/** What a push batch's write checks and key writes read, in one statement (see readForBatch). */
+export interface BatchReadRow {
+  /** The version in force (0: the defaults) and its rules, null when it is the version the caller knows. */
+  rules: { version: number; rules: SyncRules | null };
+  stored: StoredKeyRow[];
+  users: Array<{ user_id: string; active: boolean; memberships: Membership[] }>;
+  memberships: UserMembershipRow[];
 }
 
 /** One key of one record version: a log row, and the record_scope row to insert, delete or keep. */
@@ -51,6 +62,10 @@ export function holdsAnyKeySql(record: string, keys: string): string {
 /** record_scope and scope_change, always written together: the keys a record holds now and each key's log. */
 @Injectable()
 export class ScopeIndexRepository {
+  /**
+   * One primary-key range per record: `OFFSET 0` keeps the lateral subquery a per-record probe, which a plain join
+   * is not (the statistics of a young tenant estimate a few rows, and the planner hashes all of the tenant's).
+   */
   async storedKeys(
     db: Queryable,
     tenantId: string,
@@ -60,12 +75,71 @@ export class ScopeIndexRepository {
     return sql<StoredKeyRow>(
       db,
       `SELECT s.domain, s.mobile_id, s.scope_key, s.created_by
-       FROM record_scope s
-       JOIN unnest($2::text[], $3::uuid[]) AS k(domain, mobile_id) ON s.domain = k.domain AND s.mobile_id = k.mobile_id
-       WHERE s.tenant_id = $1
+       FROM unnest($2::text[], $3::uuid[]) AS k(domain, mobile_id)
+       CROSS JOIN LATERAL (
+         SELECT x.domain, x.mobile_id, x.scope_key, x.created_by FROM record_scope x
+         WHERE x.tenant_id = $1 AND x.domain = k.domain AND x.mobile_id = k.mobile_id OFFSET 0) s
        ORDER BY s.domain, s.mobile_id, s.scope_key`,
       [tenantId, records.map((r) => r.domain), records.map((r) => r.mobileId)],
     );
+  }
+
+  /**
+   * The reads of a push batch as one statement, each part index probes only: the rules version in force (with its
+   * rules unless it is `knownVersion`), the stored keys of the records (one primary-key range per record, so a young
+   * table's stale statistics cannot turn it into a scan of the tenant), the directory rows of `userIds`, and the
+   * active memberships of `owners` plus, when `creatorOwners`, of the records' stored creators.
+   */
+  async readForBatch(
+    db: Queryable,
+    tenantId: string,
+    records: Array<{ domain: string; mobileId: string }>,
+    knownVersion: number | null,
+    userIds: string[],
+    owners: string[],
+    creatorOwners: boolean,
+  ): Promise<BatchReadRow> {
+    const [row] = await sql<BatchReadRow>(
+      db,
+      `WITH stored AS MATERIALIZED (
+         SELECT s.domain, s.mobile_id, s.scope_key, s.created_by
+         FROM unnest($2::text[], $3::uuid[]) AS k(domain, mobile_id)
+         CROSS JOIN LATERAL (
+           SELECT x.domain, x.mobile_id, x.scope_key, x.created_by FROM record_scope x
+           WHERE x.tenant_id = $1 AND x.domain = k.domain AND x.mobile_id = k.mobile_id OFFSET 0) s),
+       owner AS (
+         SELECT unnest($6::text[]) AS user_id
+         UNION SELECT created_by FROM stored WHERE $7::boolean AND created_by IS NOT NULL)
+       SELECT
+         COALESCE((SELECT jsonb_build_object('version', r.version,
+                                             'rules', CASE WHEN r.version = $4 THEN NULL ELSE r.rules END)
+                   FROM sync_rules r WHERE r.tenant_id = $1 ORDER BY r.version DESC LIMIT 1),
+                  jsonb_build_object('version', 0, 'rules', NULL)) AS rules,
+         COALESCE((SELECT jsonb_agg(jsonb_build_object('domain', s.domain, 'mobile_id', s.mobile_id,
+                                                       'scope_key', s.scope_key, 'created_by', s.created_by)
+                                    ORDER BY s.domain, s.mobile_id, s.scope_key) FROM stored s), '[]') AS stored,
+         COALESCE((SELECT jsonb_agg(jsonb_build_object('user_id', u.user_id, 'active', u.active, 'memberships',
+                    COALESCE((SELECT jsonb_agg(jsonb_build_object('group', m.group_name, 'role', m.role)
+                                               ORDER BY m.group_name)
+                              FROM directory_membership m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.user_id),
+                             '[]')))
+                   FROM directory_user u WHERE u.tenant_id = $1 AND u.user_id = ANY($5::text[])), '[]') AS users,
+         COALESCE((SELECT jsonb_agg(jsonb_build_object('user_id', m.user_id, 'group', m.group_name, 'role', m.role)
+                                    ORDER BY m.user_id, m.group_name)
+                   FROM owner o
+                   JOIN directory_user u ON u.tenant_id = $1 AND u.user_id = o.user_id AND u.active
+                   JOIN directory_membership m ON m.tenant_id = $1 AND m.user_id = o.user_id), '[]') AS memberships`,
+      [
+        tenantId,
+        records.map((r) => r.domain),
+        records.map((r) => r.mobileId),
+        knownVersion ?? -1,
+        userIds,
+        owners,
+        creatorOwners,
+      ],
+    );
+    return row;
   }
 
   /**
@@ -143,8 +217,16 @@ export class ScopeIndexRepository {
     return rows.map((row) => row.seq);
   }
 
-  /** The record_scope rows and the log rows of a whole batch, in one statement. */
-  async writeChanges(db: Queryable, tenantId: string, rows: KeyChangeRow[]): Promise<void> {
+  /**
+   * The record_scope rows and the log rows of a whole batch, in one statement, which also queues the commit's
+   * wake-up (`pg_notify(channel, payload)`, delivered at commit like every notification).
+   */
+  async writeChanges(
+    db: Queryable,
+    tenantId: string,
+    rows: KeyChangeRow[],
+    signal: { channel: string; payload: string },
+  ): Promise<void> {
     if (rows.length === 0) return;
     await sql(
       db,
@@ -159,10 +241,12 @@ export class ScopeIndexRepository {
        stored AS (
          INSERT INTO record_scope (tenant_id, domain, mobile_id, scope_key, created_by)
          SELECT $1, i.domain, i.mobile_id, i.scope_key, i.created_by FROM input i WHERE i.store = 'insert'
-         ON CONFLICT ON CONSTRAINT pk_record_scope DO NOTHING)
-       INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
-       SELECT $1, i.scope_key, i.change_seq, i.domain, i.mobile_id, i.kind, i.reason FROM input i`,
-      [tenantId, JSON.stringify(rows)],
+         ON CONFLICT ON CONSTRAINT pk_record_scope DO NOTHING),
+       logged AS (
+         INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
+         SELECT $1, i.scope_key, i.change_seq, i.domain, i.mobile_id, i.kind, i.reason FROM input i)
+       SELECT pg_notify($3, $4)`,
+      [tenantId, JSON.stringify(rows), signal.channel, signal.payload],
     );
   }
 

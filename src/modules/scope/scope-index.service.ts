@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Domain } from '../../common/domain';
 import type { Queryable } from '../../database/sql';
-import { announceChange } from '../live/change-signal';
+import { announceChange, CHANGES_CHANNEL, encodeSignal } from '../live/change-signal';
 import { DirectoryRepository } from './directory.repository';
-import { holdsAnyKeySql, KeyChangeRow, ScopeIndexRepository } from './scope-index.repository';
+import { holdsAnyKeySql, KeyChangeRow, ScopeIndexRepository, StoredKeyRow } from './scope-index.repository';
+import { SyncRulesService } from './sync-rules.service';
 import {
+  directoryKeys,
+  idsOf,
   keyChanges,
   lostKeys,
   Membership,
@@ -41,6 +44,23 @@ export interface WrittenVersion extends VersionInput {
   changeSeq: string;
 }
 
+/** A version a batch's checks look at: an item's payload or a current copy, with its author when it would create. */
+export interface BatchVersion extends RecordRef {
+  data: RecordData;
+  /** The item's user when the record does not exist yet (it would be the creator); null otherwise. */
+  author: string | null;
+}
+
+/** What a push batch's write checks and key writes read once (see readBatch). */
+export interface BatchScopeRead {
+  rules: SyncRules;
+  stored: Map<string, StoredScope>;
+  /** The keys each of the requested users holds now. */
+  userKeys: Map<string, string[]>;
+  /** The active memberships of every owner an owner-group rule may follow (a superset is harmless). */
+  memberships: Map<string, Membership[]>;
+}
+
 export interface ScopeWriteSummary {
   records: number;
   /** record_scope rows inserted and deleted, scope_change rows appended. */
@@ -71,6 +91,19 @@ export function highestSeq(versions: ReadonlyArray<{ changeSeq: string }>): stri
   return versions.reduce((top, { changeSeq }) => (BigInt(changeSeq) > BigInt(top) ? changeSeq : top), '0');
 }
 
+/** Stored key rows (in domain, mobile_id, key order) by record. */
+function storedOf(rows: readonly StoredKeyRow[]): Map<string, StoredScope> {
+  const stored = new Map<string, StoredScope>();
+  for (const row of rows) {
+    const key = refKey(row.domain, row.mobile_id);
+    const scope = stored.get(key) ?? { keys: [], createdBy: row.created_by };
+    scope.keys.push(row.scope_key);
+    scope.createdBy ??= row.created_by;
+    stored.set(key, scope);
+  }
+  return stored;
+}
+
 /** The latest version of each record in a batch (a batch may carry several versions of one record). */
 function latestOfEach<T extends VersionInput>(versions: readonly T[]): Map<string, T> {
   const latest = new Map<string, T>();
@@ -91,7 +124,67 @@ export class ScopeIndexService {
   constructor(
     private readonly index: ScopeIndexRepository,
     private readonly directory: DirectoryRepository,
+    private readonly rules: SyncRulesService,
   ) {}
+
+  /**
+   * Everything a push batch's write checks and key writes read, in one statement under the record locks: the rules
+   * (only their version number while this replica's copy is in force), the records' stored keys and creators, the
+   * keys of `userIds`, and the memberships of the owners owner-group rules may follow (every user the versions'
+   * user fields name, their authors and the stored creators). Only when the rules changed since this replica last
+   * read them and an owner-group rule applies does a second statement read the owners' memberships.
+   */
+  async readBatch(
+    db: Queryable,
+    tenantId: string,
+    versions: readonly BatchVersion[],
+    userIds: readonly string[],
+  ): Promise<BatchScopeRead> {
+    const knownVersion = this.rules.knownVersion(tenantId);
+    const guess = knownVersion === null ? null : this.rules.inForce(tenantId, knownVersion, null);
+    const owners = new Set<string>();
+    let creatorOwners = false;
+    for (const version of versions) {
+      const rule = guess?.[version.domain];
+      if (!rule?.owner_groups) continue;
+      for (const field of rule.users) for (const id of idsOf(version.data[field])) owners.add(id);
+      if (version.author !== null) owners.add(version.author);
+      creatorOwners = true;
+    }
+    const records = new Map<string, RecordRef>();
+    for (const version of versions) records.set(refKey(version.domain, version.mobileId), version);
+    const row = await this.index.readForBatch(
+      db,
+      tenantId,
+      [...records.values()],
+      knownVersion,
+      [...userIds],
+      [...owners],
+      creatorOwners,
+    );
+    const rules = this.rules.inForce(tenantId, row.rules.version, row.rules.rules);
+    const stored = storedOf(row.stored);
+    const userKeys = new Map<string, string[]>();
+    const users = new Map(row.users.map((user) => [user.user_id, user]));
+    for (const userId of userIds) userKeys.set(userId, directoryKeys(userId, users.get(userId)));
+    let memberships = new Map<string, Membership[]>();
+    if (knownVersion === row.rules.version && guess !== null) {
+      for (const m of row.memberships)
+        memberships.set(m.user_id, [...(memberships.get(m.user_id) ?? []), { group: m.group, role: m.role }]);
+    } else {
+      memberships = await this.ownerMemberships(
+        db,
+        tenantId,
+        rules,
+        versions.map((version) => ({
+          domain: version.domain,
+          data: version.data,
+          creator: stored.get(refKey(version.domain, version.mobileId))?.createdBy ?? version.author,
+        })),
+      );
+    }
+    return { rules, stored, userKeys, memberships };
+  }
 
   /**
    * For another module's statement over records: SQL true when the row `record` holds one of the text[] parameter
@@ -107,15 +200,7 @@ export class ScopeIndexService {
     tenantId: string,
     records: readonly RecordRef[],
   ): Promise<Map<string, StoredScope>> {
-    const stored = new Map<string, StoredScope>();
-    for (const row of await this.index.storedKeys(db, tenantId, [...records])) {
-      const key = refKey(row.domain, row.mobile_id);
-      const scope = stored.get(key) ?? { keys: [], createdBy: row.created_by };
-      scope.keys.push(row.scope_key);
-      scope.createdBy ??= row.created_by;
-      stored.set(key, scope);
-    }
-    return stored;
+    return storedOf(await this.index.storedKeys(db, tenantId, [...records]));
   }
 
   /**
@@ -181,10 +266,10 @@ export class ScopeIndexService {
 
   /**
    * Writes the keys of record versions written in this transaction: record_scope rows replaced and one scope_change
-   * row per key (added, kept or lost) at the version's change_seq, then announces the commit to live readers with
-   * those keys (so only readers of them wake). Pass `stored` when the caller already read it (under the record
-   * locks, for the write checks) and the owners' memberships it read: then this is two statements (the write and
-   * the announcement), else three (plus one when an owner-group rule needs the owners' memberships). Call last.
+   * row per key (added, kept or lost) at the version's change_seq, and in the same statement announces the commit to
+   * live readers with those keys (so only readers of them wake). Pass `stored` when the caller already read it
+   * (under the record locks, for the write checks) and the owners' memberships it read: then this is one statement,
+   * else two (plus one when an owner-group rule needs the owners' memberships). Call last.
    */
   async writeRecordKeys(
     db: Queryable,
@@ -224,8 +309,10 @@ export class ScopeIndexService {
         });
       }
     }
-    await this.index.writeChanges(db, tenantId, rows);
-    await announceChange(db, { tenantId, changeSeq: highestSeq(versions), keys: rows.map((row) => row.scope_key) });
+    const signal = { tenantId, changeSeq: highestSeq(versions), keys: rows.map((row) => row.scope_key) };
+    if (rows.length > 0)
+      await this.index.writeChanges(db, tenantId, rows, { channel: CHANGES_CHANNEL, payload: encodeSignal(signal) });
+    else await announceChange(db, signal);
     return {
       records: latest.length,
       inserted: rows.filter((row) => row.store === 'insert').length,

@@ -71,7 +71,7 @@ function sorted(keys: Iterable<string>): string[] {
 }
 
 /** User ids and group ids in record fields compare as strings: `"people": 4127` names user `4127`. */
-function idsOf(value: unknown): string[] {
+export function idsOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap((item: unknown) => (Array.isArray(item) ? [] : idsOf(item)));
   if (typeof value === 'number' && Number.isFinite(value)) return [String(value)];
   if (typeof value === 'string') {
@@ -126,6 +126,14 @@ export function userKeys(user: ScopeUser, memberships: readonly Membership[]): s
     if (role === 'supervisor') keys.push(groupKey(group, 'supervisor'));
   }
   return sorted(keys);
+}
+
+/** The keys of a user given its directory row; a user outside the directory is active with no memberships. */
+export function directoryKeys(
+  userId: string,
+  row: { active: boolean; memberships: readonly Membership[] } | undefined,
+): string[] {
+  return userKeys({ user_id: userId, active: row?.active ?? true }, row?.memberships ?? []);
 }
 
 export function canRead(principalKeys: readonly string[], keys: readonly string[]): boolean {

@@ -22,9 +22,15 @@ const DEFAULTS: RulesState = {
   progress: { records_done: 0, records_total: 0 },
 };
 
+/** Tenants whose rules a replica remembers (a rules version never changes once stored). */
+const KNOWN_TENANTS = 10_000;
+
 /** Versioned per-tenant scope rules. A new version takes effect for writes at once and is applied to stored records in the background. */
 @Injectable()
 export class SyncRulesService {
+  /** The last rules version read per tenant: a push reads only the version number while it is still in force. */
+  private readonly known = new Map<string, { version: number; rules: SyncRules }>();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly rules: SyncRulesRepository,
@@ -39,6 +45,26 @@ export class SyncRulesService {
   /** The rules record keys are computed with (push, manual resolve, restore). */
   async rulesFor(db: Queryable, tenantId: string): Promise<SyncRules> {
     return (await this.state(db, tenantId)).rules;
+  }
+
+  /** The rules version this replica last saw in force for the tenant, if any (a hint: check the version). */
+  knownVersion(tenantId: string): number | null {
+    return this.known.get(tenantId)?.version ?? null;
+  }
+
+  /**
+   * The rules of `version`, read now as the version in force: `rules` as read, or null when the read left them out
+   * because the version is the one knownVersion gave (or 0, the defaults).
+   */
+  inForce(tenantId: string, version: number, rules: SyncRules | null): SyncRules {
+    const known = this.known.get(tenantId);
+    const resolved = version === 0 ? DEFAULT_RULES : (rules ?? (known?.version === version ? known.rules : null));
+    if (resolved === null) throw new Error(`sync rules version ${version} of tenant ${tenantId} were not read`);
+    if (known?.version !== version) {
+      if (this.known.size >= KNOWN_TENANTS) this.known.clear();
+      this.known.set(tenantId, { version, rules: resolved });
+    }
+    return resolved;
   }
 
   current(tenantId: string): Promise<RulesState> {
