@@ -20,7 +20,7 @@ import {
   SyncRecordStore,
   WrittenRecord,
 } from '../sync/sync-record-store.service';
-import { ClaimFilter, ItemOutcome, QueueItemRepository } from './queue-item.repository';
+import { ClaimFilter, ItemOutcome, NewQueueItem, QueueItemRepository } from './queue-item.repository';
 import { ItemResult, planBatch, PlannedItem, rejectItems, WriteGuard } from './queue.policy';
 import { ItemPrincipal, scopeGuard } from './write-guard.policy';
 
@@ -29,6 +29,13 @@ export interface ProcessedBatch {
   results: Map<string, ItemResult>;
   /** Items upcast from an older schema version. */
   upcast: number;
+}
+
+/** A push's items read unknown under its device lock, in push order, to be stored with their results. */
+export interface FreshItems {
+  deviceId: string;
+  userId: string | null;
+  rows: NewQueueItem[];
 }
 
 export function emptyBatch(): ProcessedBatch {
@@ -71,13 +78,18 @@ export class BatchProcessorService {
     return this.applyItems(manager, filter.tenantId, items, started, actor);
   }
 
-  /** Plans and writes a batch of locked (or freshly inserted, so invisible to others) items. */
+  /**
+   * Plans and writes a batch of claimed (locked) items, or with `fresh` the items of a push not stored yet: their
+   * queue rows are then inserted once, with their results (`claimed[i]` is `fresh.rows[i]`, its id a provisional
+   * one that orders the batch and keys the results).
+   */
   async applyItems(
     manager: EntityManager,
     tenantId: string,
     claimed: PlannedItem[],
     started: bigint,
     actor?: Principal,
+    fresh?: FreshItems,
   ): Promise<ProcessedBatch> {
     const keys = uniqueKeys(claimed);
     await this.records.lock(manager, tenantId, keys);
@@ -111,17 +123,30 @@ export class BatchProcessorService {
 
     rejectItems(plan, claimed, shaped.rejected);
 
-    await this.conflicts.recordConflicts(manager, tenantId, plan.conflicts);
-    await this.records.writeRevisions(manager, tenantId, plan.writes);
     const outcomes: ItemOutcome[] = claimed.map((item) => ({
       id: item.id,
       status: plan.statuses.get(item.id)!,
       result: plan.results.get(item.id)!,
     }));
     const msPerItem = Number(process.hrtime.bigint() - started) / 1e6 / claimed.length;
-    await this.items.markDone(manager, tenantId, outcomes, msPerItem);
+    let conflicts = plan.conflicts;
+    if (fresh) {
+      const ids = await this.items.insertDone(
+        manager,
+        tenantId,
+        fresh.deviceId,
+        fresh.userId,
+        fresh.rows.map((row, index) => ({ ...row, status: outcomes[index].status, result: outcomes[index].result })),
+        msPerItem,
+      );
+      const stored = new Map(claimed.map((item) => [item.id, ids.get(item.client_mutation_id)!]));
+      conflicts = conflicts.map((c) => ({ ...c, queueItemId: c.queueItemId && stored.get(c.queueItemId)! }));
+    } else {
+      await this.items.markDone(manager, tenantId, outcomes, msPerItem);
+    }
+    await this.conflicts.recordConflicts(manager, tenantId, conflicts);
     // Last: the tenant's feed lock is held from here to commit, so keep that stretch short.
-    const written = await this.records.writeCurrent(manager, tenantId, plan.writes);
+    const written = await this.records.write(manager, tenantId, plan.writes);
     // The key write announces the commit to the readers of its keys; without keys, the whole tenant is woken.
     if (scope) await this.writeKeys(manager, tenantId, scope, plan.writes, written);
     else if (written.length > 0)
@@ -181,7 +206,7 @@ export class BatchProcessorService {
     return { rules, stored, memberships, guard };
   }
 
-  /** The scope keys of every version written, after writeCurrent gave them their change_seq: one statement. */
+  /** The scope keys of every version written, after the record write gave them their change_seq: one statement. */
   private async writeKeys(
     manager: EntityManager,
     tenantId: string,

@@ -41,46 +41,9 @@ export class PushIntakeService {
     const incoming = this.toQueueItems(request, clockOffsetMs);
     const { results, stored, processed, remaining } = await this.db.transaction(async (manager) => {
       await this.items.lockDevice(manager, principal.tenantId, principal.userId, deviceId);
-      const { inserted, pendingBefore } = await this.items.insertNew(
-        manager,
-        principal.tenantId,
-        deviceId,
-        principal.userId,
-        incoming,
-      );
-      const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
-      const allNew = inserted.length === incoming.length;
-      // Known mutation ids are looked up only when some were not new: a retry, or a reused id.
-      const known = allNew
-        ? []
-        : await this.items.findByMutationIds(
-            manager,
-            principal.tenantId,
-            principal.userId,
-            deviceId,
-            incoming.map((item) => item.client_mutation_id),
-          );
-      const byMutation = new Map(known.map((row) => [row.client_mutation_id, row]));
-      rejectReusedIds(incoming, insertedIds, byMutation);
-      const { batch: processed, settled } =
-        (request.mode ?? 'process') === 'process' && inserted.length > 0
-          ? await this.processAfterInsert(manager, principal, deviceId, incoming, insertedIds, allNew && !pendingBefore)
-          : { batch: emptyBatch(), settled: false };
-      const results = incoming.map((item): PushResultDto => {
-        const id = insertedIds.get(item.client_mutation_id);
-        if (id !== undefined)
-          return PushResultDto.from(
-            processed.results.get(id) ?? queuedResult(item.client_mutation_id, item.mobile_id, item.domain),
-          );
-        const row = byMutation.get(item.client_mutation_id)!;
-        return PushResultDto.from(row.result ?? queuedResult(row.client_mutation_id, row.mobile_id, row.domain), true);
-      });
-      // Counted inside the transaction, under the device lock: once the commit succeeded, nothing can fail the push.
-      // A settled batch held every pending item of the device (no other push of it runs), so none remains.
-      const remaining = settled
-        ? 0
-        : (await this.items.countPending(manager, principal.tenantId, deviceId, principal.userId)).pending;
-      return { results, stored: inserted.length, processed, remaining };
+      return (request.mode ?? 'process') === 'process'
+        ? this.storeAndProcess(manager, principal, deviceId, incoming)
+        : this.enqueue(manager, principal, deviceId, incoming);
     });
     // Counted after commit: a replayed mutation was counted by the push that stored it; a failed push keeps the
     // items it attempted.
@@ -90,43 +53,108 @@ export class PushIntakeService {
   }
 
   /**
-   * Fast path (`alone`: every item new, nothing of this device pending before): this push's own new rows
-   * (invisible to anyone else until commit) are the batch, and once applied nothing of the device is pending
-   * (`settled`); otherwise the device's pending items are claimed in order.
+   * Mode process, under the device lock. The push's known ids are read first; when none is known and nothing of the
+   * device is pending (the common case) the items are the batch: planned and applied, then each queue row is
+   * written once with its result, and nothing of the device remains pending. Otherwise the new items are stored and
+   * the device's pending items are claimed in order.
    */
-  private async processAfterInsert(
+  private async storeAndProcess(
+    manager: EntityManager,
+    principal: Principal,
+    deviceId: string,
+    incoming: NewQueueItem[],
+  ): Promise<PushOutcome> {
+    const started = process.hrtime.bigint();
+    const { tenantId, userId } = principal;
+    const mutationIds = incoming.map((item) => item.client_mutation_id);
+    const { known, pendingBefore } = await this.items.findKnown(manager, tenantId, deviceId, userId, mutationIds);
+    const byMutation = new Map(known.map((row) => [row.client_mutation_id, row]));
+    rejectReusedIds(incoming, byMutation);
+    if (known.length === 0 && !pendingBefore && incoming.length > 0) {
+      const planned = incoming.map((item, index) => toPlanned(item, String(index + 1), deviceId, userId));
+      const batch = await this.processor.applyItems(manager, tenantId, planned, started, principal, {
+        deviceId,
+        userId,
+        rows: incoming,
+      });
+      const results = planned.map((item) => PushResultDto.from(batch.results.get(item.id)!));
+      return { results, stored: incoming.length, processed: batch, remaining: 0 };
+    }
+    const fresh = incoming.filter((item) => !byMutation.has(item.client_mutation_id));
+    const inserted = fresh.length > 0 ? await this.items.insertNew(manager, tenantId, deviceId, userId, fresh) : [];
+    const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
+    const processed =
+      inserted.length > 0
+        ? await this.processor.processClaim(
+            manager,
+            {
+              tenantId,
+              deviceId,
+              userId,
+              maxPriorityRank: PRIORITY_RANK.low,
+              limit: this.config.get('PUSH_MAX_ITEMS') * 2,
+            },
+            principal,
+          )
+        : emptyBatch();
+    return this.answer(manager, principal, deviceId, incoming, insertedIds, byMutation, processed);
+  }
+
+  /** Mode enqueue, under the device lock: stores the new items, applies nothing. */
+  private async enqueue(
+    manager: EntityManager,
+    principal: Principal,
+    deviceId: string,
+    incoming: NewQueueItem[],
+  ): Promise<PushOutcome> {
+    const { tenantId, userId } = principal;
+    const inserted = await this.items.insertNew(manager, tenantId, deviceId, userId, incoming);
+    const insertedIds = new Map(inserted.map((row) => [row.client_mutation_id, row.id]));
+    // Known mutation ids are looked up only when some were not new: a retry, or a reused id.
+    const known =
+      inserted.length === incoming.length
+        ? []
+        : await this.items.findByMutationIds(
+            manager,
+            tenantId,
+            userId,
+            deviceId,
+            incoming.map((item) => item.client_mutation_id),
+          );
+    const byMutation = new Map(known.map((row) => [row.client_mutation_id, row]));
+    rejectReusedIds(incoming, byMutation);
+    return this.answer(manager, principal, deviceId, incoming, insertedIds, byMutation, emptyBatch());
+  }
+
+  /**
+   * Each item's result: from this push's batch, else queued, else (a retry) the stored one, replayed. Pending items are
+   * counted inside the transaction, under the device lock: once the commit succeeded, nothing can fail the push.
+   */
+  private async answer(
     manager: EntityManager,
     principal: Principal,
     deviceId: string,
     incoming: NewQueueItem[],
     insertedIds: Map<string, string>,
-    alone: boolean,
-  ): Promise<{ batch: ProcessedBatch; settled: boolean }> {
-    if (alone) {
-      const planned = incoming.map((item) =>
-        toPlanned(item, insertedIds.get(item.client_mutation_id)!, deviceId, principal.userId),
-      );
-      const batch = await this.processor.applyItems(
-        manager,
-        principal.tenantId,
-        planned,
-        process.hrtime.bigint(),
-        principal,
-      );
-      return { batch, settled: true };
-    }
-    const batch = await this.processor.processClaim(
+    byMutation: Map<string, StoredItem>,
+    processed: ProcessedBatch,
+  ): Promise<PushOutcome> {
+    const results = incoming.map((item): PushResultDto => {
+      const id = insertedIds.get(item.client_mutation_id);
+      if (id !== undefined)
+        return PushResultDto.from(
+          processed.results.get(id) ?? queuedResult(item.client_mutation_id, item.mobile_id, item.domain),
+        );
+      const row = byMutation.get(item.client_mutation_id)!;
+      return PushResultDto.from(row.result ?? queuedResult(row.client_mutation_id, row.mobile_id, row.domain), true);
+    });
+    const { pending: remaining } = await this.items.countPending(
       manager,
-      {
-        tenantId: principal.tenantId,
-        deviceId,
-        userId: principal.userId,
-        maxPriorityRank: PRIORITY_RANK.low,
-        limit: this.config.get('PUSH_MAX_ITEMS') * 2,
-      },
-      principal,
+      principal.tenantId,
+      deviceId,
+      principal.userId,
     );
-    return { batch, settled: false };
+    return { results, stored: insertedIds.size, processed, remaining };
   }
 
   private toQueueItems(request: PushRequest, clockOffsetMs: number | null): NewQueueItem[] {
@@ -178,22 +206,25 @@ export class PushIntakeService {
   }
 }
 
+interface PushOutcome {
+  results: PushResultDto[];
+  /** Items this push stored (a replayed one was counted by the push that stored it). */
+  stored: number;
+  processed: ProcessedBatch;
+  remaining: number;
+}
+
 function requireDevice(principal: Principal): string {
   if (!principal.deviceId) throw AppException.validation('X-Device-Id header is required to push');
   return principal.deviceId;
 }
 
 /** A known client_mutation_id must come back with the payload it was stored with. */
-function rejectReusedIds(
-  incoming: NewQueueItem[],
-  insertedIds: Map<string, string>,
-  byMutation: Map<string, StoredItem>,
-): void {
-  const reused = incoming.filter(
-    (item) =>
-      !insertedIds.has(item.client_mutation_id) &&
-      byMutation.get(item.client_mutation_id)?.payload_hash !== item.payload_hash,
-  );
+function rejectReusedIds(incoming: NewQueueItem[], byMutation: Map<string, StoredItem>): void {
+  const reused = incoming.filter((item) => {
+    const stored = byMutation.get(item.client_mutation_id);
+    return stored !== undefined && stored.payload_hash !== item.payload_hash;
+  });
   if (reused.length > 0) {
     throw new AppException(
       ErrorCode.MutationIdReused,

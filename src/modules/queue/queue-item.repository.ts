@@ -69,9 +69,6 @@ export class QueueItemRepository {
    * Stores new mutations in push order; ones already known (same user, device and client_mutation_id) are left
    * alone. A device id is its user's: the same id under another user is another device.
    * The batch travels as one JSON document (cheaper to encode and parse than arrays of JSON strings).
-   * `pendingBefore`: whether the device had a pending item before this push (then it must go through a claim),
-   * read in the same statement, whose snapshot does not see the rows it inserts; the device lock keeps other
-   * pushes of the device out.
    */
   async insertNew(
     db: Queryable,
@@ -79,38 +76,93 @@ export class QueueItemRepository {
     deviceId: string,
     userId: string | null,
     items: NewQueueItem[],
-  ): Promise<{ inserted: Array<{ id: string; client_mutation_id: string }>; pendingBefore: boolean }> {
-    const rows = await sql<{ id: string | null; client_mutation_id: string | null; pending_before: boolean }>(
+  ): Promise<Array<{ id: string; client_mutation_id: string }>> {
+    return sql<{ id: string; client_mutation_id: string }>(
       db,
-      `WITH inserted AS (
-         INSERT INTO sync_queue_item (tenant_id, device_id, user_id, client_mutation_id, payload_hash, domain,
-                                      mobile_id, base_version, payload, deleted, client_updated_at, priority,
-                                      clock_offset_ms, schema_version)
-         SELECT $1, $2, $3, i.client_mutation_id, i.payload_hash, i.domain, i.mobile_id, i.base_version, i.payload,
-                i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms, i.schema_version
-         FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
-                AS (client_mutation_id text, payload_hash text, domain text, mobile_id uuid, base_version int,
-                    payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint,
-                    clock_offset_ms bigint, schema_version int))
-              WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
-                                   client_updated_at, priority, clock_offset_ms, schema_version, ord)
-         ORDER BY i.ord
-         ON CONFLICT ${userId === null ? MUTATION_ARBITER_NO_USER : MUTATION_ARBITER} DO NOTHING
-         RETURNING id, client_mutation_id),
-       before AS (
-         SELECT EXISTS (SELECT 1 FROM sync_queue_item
-                        WHERE tenant_id = $1 AND device_id = $2 AND user_id IS NOT DISTINCT FROM $3
-                          AND status = 'pending') AS pending_before)
-       SELECT n.id, n.client_mutation_id, b.pending_before
-       FROM before b LEFT JOIN inserted n ON true`,
+      `INSERT INTO sync_queue_item (tenant_id, device_id, user_id, client_mutation_id, payload_hash, domain,
+                                    mobile_id, base_version, payload, deleted, client_updated_at, priority,
+                                    clock_offset_ms, schema_version)
+       SELECT $1, $2, $3, i.client_mutation_id, i.payload_hash, i.domain, i.mobile_id, i.base_version, i.payload,
+              i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms, i.schema_version
+       FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
+              AS (client_mutation_id text, payload_hash text, domain text, mobile_id uuid, base_version int,
+                  payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint,
+                  clock_offset_ms bigint, schema_version int))
+            WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
+                                 client_updated_at, priority, clock_offset_ms, schema_version, ord)
+       ORDER BY i.ord
+       ON CONFLICT ${userId === null ? MUTATION_ARBITER_NO_USER : MUTATION_ARBITER} DO NOTHING
+       RETURNING id, client_mutation_id`,
       [tenantId, deviceId, userId, JSON.stringify(items)],
     );
+  }
+
+  /**
+   * The device's stored items among these mutation ids, and whether it has a pending item: read before anything of
+   * the push is written, under the device lock (every push of the device takes it, so no other can store one of these
+   * ids until this transaction ends). One index probe per id (a LATERAL lookup, never a hash join over the tenant).
+   */
+  async findKnown(
+    db: Queryable,
+    tenantId: string,
+    deviceId: string,
+    userId: string | null,
+    mutationIds: string[],
+  ): Promise<{ known: StoredItem[]; pendingBefore: boolean }> {
+    const owner = userId === null ? 'user_id IS NULL AND $3::text IS NULL' : 'user_id = $3';
+    // LEFT JOIN: one row with id null when nothing is known, so pending_before always comes back.
+    const rows = await sql<Omit<StoredItem, 'id'> & { id: string | null; pending_before: boolean }>(
+      db,
+      `WITH known AS (
+         SELECT q.id, q.client_mutation_id, q.payload_hash, q.domain, q.mobile_id, q.priority, q.status, q.result
+         FROM unnest($4::text[]) AS m(client_mutation_id)
+         CROSS JOIN LATERAL (SELECT * FROM sync_queue_item
+                             WHERE tenant_id = $1 AND device_id = $2 AND ${owner}
+                               AND client_mutation_id = m.client_mutation_id) q)
+       SELECT k.*, EXISTS (SELECT 1 FROM sync_queue_item
+                           WHERE tenant_id = $1 AND device_id = $2 AND ${owner} AND status = 'pending') AS pending_before
+       FROM (SELECT 1) one LEFT JOIN known k ON true`,
+      [tenantId, deviceId, userId, mutationIds],
+    );
     return {
-      inserted: rows.flatMap((row) =>
-        row.id === null ? [] : [{ id: row.id, client_mutation_id: row.client_mutation_id! }],
-      ),
+      known: rows.flatMap(({ pending_before: _, id, ...row }) => (id === null ? [] : [{ ...row, id }])),
       pendingBefore: rows[0]?.pending_before ?? false,
     };
+  }
+
+  /**
+   * Stores a push's items already applied, each with its status and result, in push order: each queue row is written
+   * once. The caller read them unknown under the device lock (findKnown), so a duplicate id here is a bug and fails
+   * the transaction (no ON CONFLICT). Returns the new id of each client_mutation_id.
+   */
+  async insertDone(
+    db: Queryable,
+    tenantId: string,
+    deviceId: string,
+    userId: string | null,
+    items: Array<NewQueueItem & Omit<ItemOutcome, 'id'>>,
+    msPerItem: number,
+  ): Promise<Map<string, string>> {
+    if (items.length === 0) return new Map();
+    const rows = await sql<{ id: string; client_mutation_id: string }>(
+      db,
+      `INSERT INTO sync_queue_item (tenant_id, device_id, user_id, client_mutation_id, payload_hash, domain, mobile_id,
+                                    base_version, payload, deleted, client_updated_at, priority, clock_offset_ms,
+                                    schema_version, status, result, attempts, processed_at, processing_ms)
+       SELECT $1, $2, $3, i.client_mutation_id, i.payload_hash, i.domain, i.mobile_id, i.base_version, i.payload,
+              i.deleted, i.client_updated_at, i.priority, i.clock_offset_ms, i.schema_version, i.status, i.result, 1,
+              now(), $5
+       FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
+              AS (client_mutation_id text, payload_hash text, domain text, mobile_id uuid, base_version int,
+                  payload jsonb, deleted bool, client_updated_at timestamptz, priority smallint, clock_offset_ms bigint,
+                  schema_version int, status text, result jsonb))
+            WITH ORDINALITY AS i(client_mutation_id, payload_hash, domain, mobile_id, base_version, payload, deleted,
+                                 client_updated_at, priority, clock_offset_ms, schema_version, status, result, ord)
+       ORDER BY i.ord
+       RETURNING id, client_mutation_id`,
+      [tenantId, deviceId, userId, JSON.stringify(items), msPerItem],
+    );
+    return new Map(rows.map((row) => [row.client_mutation_id, row.id]));
   }
 
   async findByMutationIds(

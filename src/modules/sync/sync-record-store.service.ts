@@ -46,13 +46,12 @@ export class SyncRecordStore {
     return this.records.findRevisions(db, tenantId, wanted);
   }
 
-  writeRevisions(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<void> {
-    return this.records.writeRevisions(db, tenantId, writes);
-  }
-
-  /** The last version of each record as its current copy; the last statement of the transaction (feed lock). */
-  writeCurrent(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
-    return this.records.writeCurrent(db, tenantId, writes);
+  /**
+   * New versions, each a revision and the last of each record its current copy with a new change_seq, in one
+   * statement after entering the tenant's feed; the last write of the transaction (see SyncRecordRepository.write).
+   */
+  write(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
+    return this.records.write(db, tenantId, writes);
   }
 
   /** One record with its last writer, for explain. */

@@ -79,14 +79,15 @@ export class SyncRecordRepository {
     await lockRecords(db, tenantId, keys);
   }
 
+  /** One primary-key probe per key (LATERAL: never a hash join over the tenant, which young tables' stats invite). */
   async find(db: Queryable, tenantId: string, keys: RecordKey[]): Promise<RecordRow[]> {
     if (keys.length === 0) return [];
     return sql<RecordRow>(
       db,
       `SELECT r.domain, r.mobile_id, r.version, r.data, r.deleted, r.change_seq, r.client_updated_at, r.updated_at
-       FROM sync_record r
-       JOIN unnest($2::text[], $3::uuid[]) AS k(domain, mobile_id) ON r.domain = k.domain AND r.mobile_id = k.mobile_id
-       WHERE r.tenant_id = $1`,
+       FROM unnest($2::text[], $3::uuid[]) AS k(domain, mobile_id)
+       CROSS JOIN LATERAL (SELECT * FROM sync_record
+                           WHERE tenant_id = $1 AND domain = k.domain AND mobile_id = k.mobile_id) r`,
       [tenantId, keys.map((key) => key.domain), keys.map((key) => key.mobileId)],
     );
   }
@@ -130,45 +131,21 @@ export class SyncRecordRepository {
     return sql<RevisionRow>(
       db,
       `SELECT v.domain, v.mobile_id, v.version, v.data, v.deleted
-       FROM sync_record_revision v
-       JOIN unnest($2::text[], $3::uuid[], $4::int[]) AS k(domain, mobile_id, version)
-         ON v.domain = k.domain AND v.mobile_id = k.mobile_id AND v.version = k.version
-       WHERE v.tenant_id = $1`,
+       FROM unnest($2::text[], $3::uuid[], $4::int[]) AS k(domain, mobile_id, version)
+       CROSS JOIN LATERAL (SELECT * FROM sync_record_revision
+                           WHERE tenant_id = $1 AND domain = k.domain AND mobile_id = k.mobile_id
+                             AND version = k.version) v`,
       [tenantId, wanted.map((w) => w.domain), wanted.map((w) => w.mobileId), wanted.map((w) => w.version)],
     );
   }
 
   /**
-   * Writes new versions: every version becomes a revision, the last one of each record its current copy with a new
-   * change_seq. Call last in the transaction (see writeCurrent).
+   * Writes new versions in one statement, the batch sent once: every version becomes a revision, the last one of
+   * each record its current copy with a new change_seq, taken as a writer of the tenant's feed (enterFeed, one
+   * statement before: shared, so concurrent writers do not wait for each other; a feed reader holds back every change
+   * above the lowest one still in flight). Call last in the transaction: from here to commit the tenant's feed is held.
    */
   async write(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
-    await this.writeRevisions(db, tenantId, writes);
-    return this.writeCurrent(db, tenantId, writes);
-  }
-
-  /** Every version as a revision, in one statement. */
-  async writeRevisions(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    await sql(
-      db,
-      `INSERT INTO sync_record_revision
-         (tenant_id, domain, mobile_id, version, data, deleted, device_id, user_id, client_mutation_id, origin)
-       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, w.device_id, w.user_id, w.client_mutation_id,
-              w.origin
-       FROM jsonb_to_recordset($2::jsonb)
-            AS w(domain text, mobile_id uuid, version int, data jsonb, deleted bool, device_id text, user_id text,
-                 client_mutation_id text, origin text)`,
-      [tenantId, JSON.stringify(writes.map(toRow))],
-    );
-  }
-
-  /**
-   * The last version of each record becomes its current copy with a new change_seq, taken as a writer of the
-   * tenant's feed (enterFeed: shared, so concurrent writers do not wait for each other; a feed reader holds back
-   * every change above the lowest one still in flight). Best late in the transaction: readers wait for it.
-   */
-  async writeCurrent(db: Queryable, tenantId: string, writes: RecordWrite[]): Promise<WrittenRecord[]> {
     if (writes.length === 0) return [];
     const latest = new Map<string, RecordWrite>();
     for (const write of writes) {
@@ -176,17 +153,25 @@ export class SyncRecordRepository {
       const current = latest.get(key);
       if (!current || current.version < write.version) latest.set(key, write);
     }
+    const last = new Set(latest.values());
     await enterFeed(db, tenantId);
-    const written = await sql<WrittenRecord>(
+    return sql<WrittenRecord>(
       db,
-      `INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, deleted, change_seq, client_updated_at,
+      `WITH w AS MATERIALIZED (
+         SELECT * FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
+                AS (domain text, mobile_id uuid, version int, data jsonb, deleted bool, client_updated_at timestamptz,
+                    user_id text, device_id text, client_mutation_id text, origin text, latest bool))
+              WITH ORDINALITY AS w(domain, mobile_id, version, data, deleted, client_updated_at, user_id, device_id,
+                                   client_mutation_id, origin, latest, ord)),
+       revisions AS (
+         INSERT INTO sync_record_revision
+           (tenant_id, domain, mobile_id, version, data, deleted, device_id, user_id, client_mutation_id, origin)
+         SELECT $1, domain, mobile_id, version, data, deleted, device_id, user_id, client_mutation_id, origin FROM w)
+       INSERT INTO sync_record (tenant_id, domain, mobile_id, version, data, deleted, change_seq, client_updated_at,
                                 updated_at, updated_by_user, updated_by_device)
-       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, ${NEXT_CHANGE_SEQ}, w.client_updated_at,
-              now(), w.user_id, w.device_id
-       FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
-              AS (domain text, mobile_id uuid, version int, data jsonb, deleted bool, client_updated_at timestamptz,
-                  user_id text, device_id text))
-            WITH ORDINALITY AS w(domain, mobile_id, version, data, deleted, client_updated_at, user_id, device_id, ord)
+       SELECT $1, w.domain, w.mobile_id, w.version, w.data, w.deleted, ${NEXT_CHANGE_SEQ}, w.client_updated_at, now(),
+              w.user_id, w.device_id
+       FROM w WHERE w.latest
        ORDER BY w.ord
        ON CONFLICT ON CONSTRAINT pk_sync_record DO UPDATE SET
          version = EXCLUDED.version, data = EXCLUDED.data, deleted = EXCLUDED.deleted,
@@ -194,9 +179,8 @@ export class SyncRecordRepository {
          updated_at = EXCLUDED.updated_at, updated_by_user = EXCLUDED.updated_by_user,
          updated_by_device = EXCLUDED.updated_by_device
        RETURNING domain, mobile_id, version, change_seq`,
-      [tenantId, JSON.stringify([...latest.values()].map(toRow))],
+      [tenantId, JSON.stringify(writes.map((write) => ({ ...toRow(write), latest: last.has(write) })))],
     );
-    return written;
   }
 
   /**
