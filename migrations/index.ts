@@ -11,6 +11,7 @@ import { DirectoryGrants1796121281472 } from './1796121281472-DirectoryGrants';
 import { ScopeBackfill1796121900000 } from './1796121900000-ScopeBackfill';
 import { SchemaVersionUpcasts1796128981998 } from './1796128981998-SchemaVersionUpcasts';
 import { PartitionSyncEvent1796130000000 } from './1796130000000-PartitionSyncEvent';
+import { PartitionScopeChange1796140000000 } from './1796140000000-PartitionScopeChange';
 
 /** Every migration in order; the Nest module, the CLI and ormconfig.ts load this list. */
 export const MIGRATIONS: Array<new () => object> = [
@@ -27,4 +28,5 @@ export const MIGRATIONS: Array<new () => object> = [
   ScopeBackfill1796121900000,
   SchemaVersionUpcasts1796128981998,
   PartitionSyncEvent1796130000000,
+  PartitionScopeChange1796140000000,
 ];

@@ -220,6 +220,16 @@ const spec = {
     default: '7',
     parse: integer(1, 365),
   },
+  SCOPE_CHANGE_PARTITION_SIZE: {
+    description: 'change_seq positions per scope_change partition (the history purge drops whole ones)',
+    default: '1000000',
+    parse: integer(1000, 1_000_000_000_000),
+  },
+  SCOPE_CHANGE_PARTITIONS_AHEAD: {
+    description: 'Empty scope_change partitions kept above the sequence (created at startup and every hour)',
+    default: '2',
+    parse: integer(1, 1000),
+  },
   DEVICE_ACTIVE_DAYS: {
     description: 'A device seen within this many days holds back the purge of history it has not pulled yet',
     default: '30',
@@ -229,6 +239,11 @@ const spec = {
     description: 'Tombstones and revisions younger than this are never purged',
     default: '7',
     parse: integer(0, 3650),
+  },
+  QUEUE_RESULT_RETENTION_DAYS: {
+    description: 'Days processed queue items (the results a retried push replays) are kept',
+    default: '30',
+    parse: integer(1, 3650),
   },
   PURGE_BATCH_SIZE: {
     description: 'Rows deleted per short transaction by the history purge',

@@ -148,7 +148,9 @@ describe('analytics schedules', () => {
         'analytics-hourly-snapshot',
         'analytics-partitions',
         'analytics-retention',
+        'queue-result-retention',
         'scope-apply-rules',
+        'scope-change-partitions',
         'scope-daily-check',
         'sync-history-purge',
       ]);

@@ -42,6 +42,8 @@ describe('migrations', () => {
   });
 
   it('moves the rows of an unpartitioned sync_event into daily partitions', async () => {
+    // PartitionScopeChange, then PartitionSyncEvent
+    await db.undoLastMigration({ transaction: 'each' });
     await db.undoLastMigration({ transaction: 'each' });
     const kind = await db.query(`SELECT relkind FROM pg_class WHERE relname = 'sync_event'`);
     expect(kind).toEqual([{ relkind: 'r' }]);
@@ -72,6 +74,51 @@ describe('migrations', () => {
       `INSERT INTO sync_event (tenant_id, kind, success, duration_ms) VALUES (7, 'push', true, 1) RETURNING id`,
     );
     expect(Number(next[0].id)).toBeGreaterThan(Math.max(...before.map((row: { id: string }) => Number(row.id))));
+    expect(await pendingSchemaChanges()).toEqual([]);
+  });
+
+  it('moves the rows of an unpartitioned scope_change into blocks of change_seq', async () => {
+    await db.undoLastMigration({ transaction: 'each' });
+    expect(await db.query(`SELECT relkind FROM pg_class WHERE relname = 'scope_change'`)).toEqual([{ relkind: 'r' }]);
+    // Entries at three positions of the sequence, two of them a block apart.
+    await db.query(`SELECT setval('sync_change_seq', 1999990)`);
+    for (const key of ['u:a', 'u:b']) {
+      await db.query(
+        `INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
+         VALUES (7, $1, nextval('sync_change_seq'), 'task', gen_random_uuid(), 'add', 'changed')`,
+        [key],
+      );
+    }
+    await db.query(
+      `INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
+       VALUES (7, 'u:a', 12, 'task', gen_random_uuid(), 'remove', 'access_revoked')`,
+    );
+    const columns = 'tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason';
+    const before = await db.query(`SELECT ${columns} FROM scope_change ORDER BY change_seq`);
+    await runMigrations(db, database.url === undefined);
+    expect(await db.query(`SELECT relkind FROM pg_class WHERE relname = 'scope_change'`)).toEqual([{ relkind: 'p' }]);
+    expect(await db.query(`SELECT ${columns} FROM scope_change ORDER BY change_seq`)).toEqual(before);
+    const placed: Array<{ partition: string; n: number }> = await db.query(
+      `SELECT tableoid::regclass::text AS partition, count(*)::int AS n FROM scope_change GROUP BY 1 ORDER BY 1`,
+    );
+    expect(placed).toEqual([
+      { partition: 'scope_change_s0000000000000000000', n: 1 },
+      { partition: 'scope_change_s0000000000001000000', n: 2 },
+    ]);
+    const blocks: Array<{ name: string }> = await db.query(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'scope_change'::regclass ORDER BY 1`,
+    );
+    // the blocks holding rows, the sequence's block (1,000,000) and the 2 ahead, and the default partition
+    expect(blocks.map((b) => b.name)).toEqual([
+      'scope_change_default',
+      'scope_change_s0000000000000000000',
+      'scope_change_s0000000000001000000',
+      'scope_change_s0000000000002000000',
+      'scope_change_s0000000000003000000',
+    ]);
+    const aged = await db.query(`SELECT count(*)::int AS n FROM scope_change WHERE changed_at <= now()`);
+    expect(aged[0].n).toBe(3);
     expect(await pendingSchemaChanges()).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron, Interval } from '@nestjs/schedule';
 import { errorMessage } from '../../common/errors/error-message';
+import { QueueRetentionService } from '../queue/queue-retention.service';
 import { SyncPurgeService } from '../sync/sync-purge.service';
 import { DeviceHealthService } from './device-health.service';
 import { METRICS_REFRESH_MS, MetricsService } from './metrics.service';
@@ -20,8 +21,15 @@ export const ANALYTICS_SCHEDULES = {
   dailyRetention: '0 30 3 * * *',
   /** Create the sync_event partitions of the next PARTITION_DAYS_AHEAD days (also at startup). */
   dailyPartitions: '0 15 0 * * *',
-  /** Purge tombstones and revisions every active device has pulled past (sync module, in short batches). */
+  /** Keep SCOPE_CHANGE_PARTITIONS_AHEAD empty scope_change partitions above the sequence (also at startup). */
+  hourlyScopeLogPartitions: '0 20 * * * *',
+  /**
+   * Purge tombstones and revisions every active device has pulled past (sync module, in short batches), then drop
+   * the scope_change partitions below the raised purge horizon.
+   */
   dailyHistoryPurge: '0 0 4 * * *',
+  /** Remove queue items processed more than QUEUE_RESULT_RETENTION_DAYS ago (queue module, in short batches). */
+  dailyQueueRetention: '0 30 4 * * *',
 } as const;
 
 /**
@@ -38,6 +46,7 @@ export class AnalyticsScheduler {
     private readonly reports: ReportService,
     private readonly retention: RetentionService,
     private readonly purge: SyncPurgeService,
+    private readonly queueRetention: QueueRetentionService,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -75,6 +84,16 @@ export class AnalyticsScheduler {
   @Cron(ANALYTICS_SCHEDULES.dailyPartitions, { name: 'analytics-partitions', timeZone: 'UTC' })
   async dailyPartitions(): Promise<void> {
     await this.guard('partition creation', () => this.retention.ensurePartitions());
+  }
+
+  @Cron(ANALYTICS_SCHEDULES.dailyQueueRetention, { name: 'queue-result-retention', timeZone: 'UTC' })
+  async dailyQueueRetention(): Promise<void> {
+    await this.guard('queue retention', () => this.queueRetention.runRetention());
+  }
+
+  @Cron(ANALYTICS_SCHEDULES.hourlyScopeLogPartitions, { name: 'scope-change-partitions', timeZone: 'UTC' })
+  async hourlyScopeLogPartitions(): Promise<void> {
+    await this.guard('scope_change partition creation', () => this.retention.ensureScopeLogPartitions());
   }
 
   private async guard(task: string, work: () => Promise<unknown>): Promise<void> {

@@ -8,6 +8,7 @@ import { PartialSyncService } from './partial-sync.service';
 import { PushIntakeService } from './push-intake.service';
 import { QueueDrainService } from './queue-drain.service';
 import { QueueItemRepository } from './queue-item.repository';
+import { QueueRetentionService } from './queue-retention.service';
 import { QueueStatsService } from './queue-stats.service';
 import { QueueController } from './queue.controller';
 import { QueueScheduler } from './queue.scheduler';
@@ -22,8 +23,9 @@ import { QueueScheduler } from './queue.scheduler';
     PartialSyncService,
     QueueStatsService,
     QueueDrainService,
+    QueueRetentionService,
     QueueScheduler,
   ],
-  exports: [QueueStatsService],
+  exports: [QueueStatsService, QueueRetentionService],
 })
 export class QueueModule {}

@@ -15,7 +15,10 @@ export interface BackfillPosition {
 export interface FeedPosition {
   /** The last change_seq of the log sent. */
   seq: string;
-  /** Keys granted at or below this change_seq need no back-fill (their records came through the log or a back-fill). */
+  /**
+   * Keys granted at or below this change_seq need no back-fill (their records came through the log or a back-fill).
+   * Never below `seq`, except during a back-fill of every key from the start (known 0 below seq: see fullBackfill).
+   */
   known: string;
   backfill: BackfillPosition | null;
 }
@@ -25,13 +28,21 @@ export type BackfillRecord = ScopedRecordRow & { key: string };
 
 type BackfillPage = { kind: 'backfill'; records: BackfillRecord[]; position: FeedPosition; hasMore: boolean };
 
-/** A page, with the keys it was read through (a live reader wakes for changes of those keys). */
-export type FeedPage = { keys: string[] } & (
+/**
+ * A page, with the keys it was read through (a live reader wakes for changes of those keys) and the position it was
+ * read from (the one asked for, or for a pull from the start of a purged log, that of the back-fill it begins).
+ */
+export type FeedPage = { keys: string[]; from: FeedPosition } & (
   { kind: 'log'; records: FeedRecordRow[]; position: FeedPosition; hasMore: boolean } | BackfillPage
 );
 
 function max(a: string, b: string): string {
   return BigInt(a) >= BigInt(b) ? a : b;
+}
+
+/** A back-fill of every key the principal holds (a pull from the start of a log purged up to `seq`). */
+function fullBackfill(from: FeedPosition): boolean {
+  return BigInt(from.known) < BigInt(from.seq);
 }
 
 /**
@@ -49,13 +60,23 @@ export class ScopeFeedService {
     db: Queryable,
     tenantId: string,
     userId: string,
-    from: FeedPosition,
+    asked: FeedPosition,
     domains: string[] | null,
     limit: number,
   ): Promise<FeedPage> {
     const grants = await this.directory.grantsOf(db, tenantId, userId);
     // The user's own key even when it holds none (deactivated): a directory change wakes its readers through it.
     const keys = [...new Set([userKey(userId), ...grants.keys()])].sort();
+    let from = asked;
+    if (asked.seq === '0' && asked.backfill === null && grants.size > 0) {
+      // The history purge may have dropped the log at or below the purge horizon: from the start, every key's current
+      // records come from record_scope (those changed at or below it), then the log goes on from the horizon.
+      const start = await this.index.logStart(db, tenantId);
+      if (start !== '0') {
+        const target = [...grants.values()].reduce(max, start);
+        from = { seq: start, known: '0', backfill: { target, key: [...grants.keys()].sort()[0], after: null } };
+      }
+    }
     const floor = max(from.seq, from.known);
     let backfill = from.backfill;
     // From the start of the log every key's records come through the log itself.
@@ -67,12 +88,17 @@ export class ScopeFeedService {
       }
     }
     if (backfill !== null) {
-      return { keys, ...(await this.backfillPage(db, tenantId, grants, { ...from, backfill }, domains, limit)) };
+      return {
+        keys,
+        from,
+        ...(await this.backfillPage(db, tenantId, grants, { ...from, backfill }, domains, limit)),
+      };
     }
     const records = await this.index.feedAfter(db, tenantId, [...grants.keys()].sort(), from.seq, domains, limit);
     const seq = records.reduce((top, row) => max(top, row.last_seq), from.seq);
     return {
       keys,
+      from,
       kind: 'log',
       records,
       position: { seq, known: max(seq, from.known), backfill: null },
@@ -90,8 +116,9 @@ export class ScopeFeedService {
   ): Promise<BackfillPage> {
     const floor = BigInt(max(from.seq, from.known));
     const target = BigInt(from.backfill.target);
+    const all = fullBackfill(from);
     const keys = [...grants.entries()]
-      .filter(([key, seq]) => BigInt(seq) > floor && BigInt(seq) <= target && key >= from.backfill.key)
+      .filter(([key, seq]) => (all || BigInt(seq) > floor) && BigInt(seq) <= target && key >= from.backfill.key)
       .map(([key]) => key)
       .sort();
     const records: BackfillRecord[] = [];

@@ -185,6 +185,19 @@ export class ScopeIndexRepository {
     );
   }
 
+  /**
+   * Where the tenant's log is complete from: its purge horizon. The history purge drops scope_change blocks only
+   * below it, so entries at or below it may be gone; a pull from the start then back-fills every key instead.
+   */
+  async logStart(db: Queryable, tenantId: string): Promise<string> {
+    const rows = await sql<{ horizon: string }>(
+      db,
+      `SELECT horizon::text AS horizon FROM sync_purge_horizon WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return rows[0]?.horizon ?? '0';
+  }
+
   /** Records holding one key, in (domain, mobile_id) order after a position: a range scan of ix_record_scope_key. */
   async recordsOfKey(
     db: Queryable,

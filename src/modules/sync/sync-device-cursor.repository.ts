@@ -12,6 +12,11 @@ export interface DevicePositionRow {
   behind: string;
 }
 
+export interface TenantHorizonRow {
+  tenant_id: string;
+  horizon: string;
+}
+
 export interface LowestPositionRow {
   tenant_id: string;
   low: string;
@@ -85,6 +90,23 @@ export class SyncDeviceCursorRepository {
       [tenantId],
     );
     return row?.horizon ?? '0';
+  }
+
+  /**
+   * Moves the horizon of several tenants up to one position (never down) and returns each one's horizon after;
+   * commit it before dropping history.
+   */
+  async raiseHorizons(db: Queryable, tenantIds: string[], horizon: string): Promise<TenantHorizonRow[]> {
+    if (tenantIds.length === 0) return [];
+    return sql<TenantHorizonRow>(
+      db,
+      `INSERT INTO sync_purge_horizon (tenant_id, horizon, purged_at)
+       SELECT t, $2, now() FROM unnest($1::bigint[]) AS t
+       ON CONFLICT ON CONSTRAINT pk_sync_purge_horizon DO UPDATE
+         SET horizon = GREATEST(sync_purge_horizon.horizon, EXCLUDED.horizon), purged_at = now()
+       RETURNING tenant_id::text, horizon::text`,
+      [tenantIds, horizon],
+    );
   }
 
   /** Moves the horizon up (never down); commit this before deleting anything below it. */

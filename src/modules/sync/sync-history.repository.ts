@@ -99,4 +99,15 @@ export class SyncHistoryRepository {
     );
     return rows.map((row) => row.tenant_id);
   }
+
+  /**
+   * The tenants with entries in one scope_change partition (a block of change_seq), each with its newest entry's
+   * time: one scan of that partition (the history purge reads the lowest block only, once a day).
+   */
+  async scopeLogHolders(db: Queryable, partition: string): Promise<Array<{ tenant_id: string; newest: Date }>> {
+    return sql<{ tenant_id: string; newest: Date }>(
+      db,
+      `SELECT tenant_id::text, max(changed_at) AS newest FROM ${partition} GROUP BY tenant_id`,
+    );
+  }
 }

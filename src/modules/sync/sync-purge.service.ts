@@ -5,12 +5,21 @@ import { withAdvisoryXactLock } from '../../database/advisory-lock';
 import { DAY_MS } from '../../common/time/instant';
 import { AppConfig } from '../../config/app-config';
 import { isEmbedded } from '../../database/data-source-options';
+import {
+  listBlocks,
+  lowestSeqInFlight,
+  SCOPE_CHANGE_PARTITIONS,
+  sequencePosition,
+} from '../../database/seq-partitions';
+import { dropTables } from '../../database/time-partitions';
 import { SyncDeviceCursorRepository } from './sync-device-cursor.repository';
 import { SyncHistoryRepository } from './sync-history.repository';
 
 export interface PurgeOutcome {
   tombstones: number;
   revisions: number;
+  /** scope_change partitions (blocks of change_seq) dropped whole. */
+  scopeLogPartitions: number;
   /** Tenant id → purge horizon after the run, for the tenants whose horizon moved. */
   horizons: Record<string, string>;
 }
@@ -38,8 +47,10 @@ export class SyncPurgeService {
       ? { ran: true as const, result: await this.purge(now) }
       : await withAdvisoryXactLock(this.db, 'sync:history-purge', () => this.purge(now));
     if (!outcome.ran) return undefined;
-    const { tombstones, revisions } = outcome.result;
-    this.logger.log(`history purge: ${tombstones} tombstones, ${revisions} revisions deleted`);
+    const { tombstones, revisions, scopeLogPartitions } = outcome.result;
+    this.logger.log(
+      `history purge: ${tombstones} tombstones, ${revisions} revisions deleted, ${scopeLogPartitions} scope_change partitions dropped`,
+    );
     return outcome.result;
   }
 
@@ -51,7 +62,7 @@ export class SyncPurgeService {
       now.getTime() - Math.max(minAgeDays, this.config.get('REVISION_RETENTION_DAYS')) * DAY_MS,
     );
     const batch = this.config.get('PURGE_BATCH_SIZE');
-    const outcome: PurgeOutcome = { tombstones: 0, revisions: 0, horizons: {} };
+    const outcome: PurgeOutcome = { tombstones: 0, revisions: 0, scopeLogPartitions: 0, horizons: {} };
 
     for (const { tenant_id: tenantId, target } of await this.history.purgeTargets(
       this.db,
@@ -85,6 +96,41 @@ export class SyncPurgeService {
         if (n < batch) break;
       }
     }
+    outcome.scopeLogPartitions = await this.dropScopeLog(lows, tombstoneCutoff, outcome.horizons);
     return outcome;
+  }
+
+  /**
+   * Drops the lowest scope_change blocks, in order, while each lies wholly below the purge horizon it may have: the
+   * sequence and every writer in flight are past it, its newest entry is older than TOMBSTONE_MIN_AGE_DAYS, and no
+   * active device of a tenant with entries in it stands below its last position. The horizon of those tenants is
+   * first raised to that last position (committed before the DROP), so a cursor below it gets 410 RESYNC_REQUIRED and
+   * a pull from the start back-fills from record_scope (ScopeFeedService): no silent gap. One block per short
+   * transaction (DROP under lock_timeout; the parent's lock is held for that commit only).
+   */
+  private async dropScopeLog(
+    lows: Map<string, string>,
+    olderThan: Date,
+    horizons: Record<string, string>,
+  ): Promise<number> {
+    const position = await sequencePosition(this.db);
+    const inFlight = await lowestSeqInFlight(this.db);
+    let dropped = 0;
+    for (const block of await listBlocks(this.db, SCOPE_CHANGE_PARTITIONS)) {
+      const last = block.to - 1n;
+      if (last > position || (inFlight !== null && inFlight <= last)) break;
+      const holders = await this.history.scopeLogHolders(this.db, block.name);
+      const held = holders.some(
+        (h) => h.newest >= olderThan || (lows.has(h.tenant_id) && BigInt(lows.get(h.tenant_id)!) < last),
+      );
+      if (held) break;
+      const tenants = holders.map((h) => h.tenant_id);
+      for (const row of await this.positions.raiseHorizons(this.db, tenants, last.toString())) {
+        horizons[row.tenant_id] = row.horizon;
+      }
+      await this.db.transaction((m) => dropTables(m, [block.name]));
+      dropped++;
+    }
+    return dropped;
   }
 }

@@ -195,11 +195,13 @@ export class SyncService {
   private async scopedPage(
     tenantId: string,
     userId: string,
-    from: FeedPosition,
+    asked: FeedPosition,
     domains: string[] | null,
     limit: number,
   ): Promise<EntryPage> {
-    const page = await this.feed.page(this.db, tenantId, userId, from, domains, limit);
+    const page = await this.feed.page(this.db, tenantId, userId, asked, domains, limit);
+    // The position the page was read from: the one asked for, or the start of a back-fill of a purged log.
+    const from = page.from;
     const wanted = page.kind === 'backfill' ? page.records : page.records.filter((row) => row.reachable);
     const { rows, covered } = await this.records.findWithin(
       this.db,
