@@ -126,7 +126,7 @@ export class AuthService {
     const userId = payload.sub as string;
     const scopes = parseScopes(payload.scope);
     if (scopes.length === 0) throw unauthorized('Token lacks scope');
-    if (!(await this.tenants.findById(tenantId))) throw unauthorized('Unknown tenant');
+    if (!(await this.tenants.exists(tenantId))) throw unauthorized('Unknown tenant');
     return { tenantId, userId, scopes, credentialId: `jwt:${tenantId}:${userId}` };
   }
 }

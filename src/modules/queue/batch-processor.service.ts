@@ -73,9 +73,7 @@ export class BatchProcessorService {
     const started = process.hrtime.bigint();
     const claimed = await this.items.claim(manager, filter);
     if (claimed.length === 0) return emptyBatch();
-    const items = await this.withoutSkippedPredecessors(manager, filter.tenantId, claimed);
-    if (items.length === 0) return emptyBatch();
-    return this.applyItems(manager, filter.tenantId, items, started, actor);
+    return this.applyItems(manager, filter.tenantId, claimed, started, actor);
   }
 
   /**
@@ -231,25 +229,6 @@ export class BatchProcessorService {
       scope.stored,
       scope.memberships,
     );
-  }
-
-  /** Drops items whose earlier pending edit of the same record (same device) is held by another processor. */
-  private async withoutSkippedPredecessors(
-    manager: EntityManager,
-    tenantId: string,
-    claimed: PlannedItem[],
-  ): Promise<PlannedItem[]> {
-    const pending = await this.items.pendingIdsOf(manager, tenantId, claimed);
-    const claimedIds = new Set(claimed.map((item) => item.id));
-    const blocked = new Set<string>();
-    const allowed = new Set<string>();
-    for (const row of pending) {
-      const chain = `${row.user_id ?? ''}|${row.device_id}|${recordKey(row.domain, row.mobile_id)}`;
-      if (blocked.has(chain)) continue;
-      if (claimedIds.has(row.id)) allowed.add(row.id);
-      else blocked.add(chain);
-    }
-    return claimed.filter((item) => allowed.has(item.id));
   }
 }
 

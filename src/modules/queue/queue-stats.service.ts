@@ -9,6 +9,12 @@ import { QueueItemRepository } from './queue-item.repository';
 import { estimateSyncSeconds, isPeakHour, ownerScope, recommendSyncTime } from './queue.policy';
 
 const DEFER_MS = 30 * 60_000;
+/**
+ * How long a replica reuses a tenant's measured per-item processing time (an average over the last hour, so a
+ * few seconds change it little): the scan of the hour's processed items runs at most once per tenant in this time.
+ */
+export const MS_PER_ITEM_TTL_MS = 10_000;
+const MAX_TENANTS = 10_000;
 
 /** Figures of the queue: for the devices (status, optimal time) and for other modules (dashboard, metrics). */
 @Injectable()
@@ -20,12 +26,26 @@ export class QueueStatsService {
     private readonly tenants: TenantService,
   ) {}
 
-  async queueStatus(principal: Principal): Promise<QueueStatusDto> {
+  private readonly msPerItem = new Map<string, { value: number | null; at: number }>();
+
+  /** One statement: the caller's counts, with the tenant's per-item time when this replica's copy is older than the TTL. */
+  async queueStatus(principal: Principal, now = Date.now()): Promise<QueueStatusDto> {
     const scope = ownerScope(principal);
-    const [counts, msPerItem] = await Promise.all([
-      this.items.countPending(this.db, principal.tenantId, scope.deviceId, scope.userId),
-      this.items.recentMsPerItem(this.db, principal.tenantId),
-    ]);
+    const cached = this.msPerItem.get(principal.tenantId);
+    const fresh = cached !== undefined && now - cached.at < MS_PER_ITEM_TTL_MS;
+    const counts = await this.items.pendingWithMsPerItem(
+      this.db,
+      principal.tenantId,
+      scope.deviceId,
+      scope.userId,
+      !fresh,
+    );
+    const msPerItem = fresh ? cached.value : counts.msPerItem;
+    if (!fresh) {
+      this.msPerItem.delete(principal.tenantId);
+      this.msPerItem.set(principal.tenantId, { value: msPerItem, at: now });
+      if (this.msPerItem.size > MAX_TENANTS) this.msPerItem.delete(this.msPerItem.keys().next().value!);
+    }
     return {
       pending_items: counts.pending,
       high_priority: counts.high,

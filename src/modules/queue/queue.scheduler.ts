@@ -1,9 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { errorMessage } from '../../common/errors/error-message';
 import { QueueDrainService } from './queue-drain.service';
 
-/** How often the drain applies what devices left pending. */
+/**
+ * How often the drain starts when it is idle. A drain runs until nothing is left to claim, so a backlog is worked
+ * off batch after batch, not one slice per interval.
+ */
 export const QUEUE_DRAIN_INTERVAL_MS = 30_000;
 
 /**
@@ -11,22 +14,28 @@ export const QUEUE_DRAIN_INTERVAL_MS = 30_000;
  * side by side is the point. Active only when SCHEDULER_ENABLED (ScheduleModule is imported).
  */
 @Injectable()
-export class QueueScheduler {
+export class QueueScheduler implements BeforeApplicationShutdown {
   private readonly logger = new Logger(QueueScheduler.name);
-  private running = false;
+  private running: Promise<void> | null = null;
 
   constructor(private readonly queue: QueueDrainService) {}
 
   @Interval('queue-drain', QUEUE_DRAIN_INTERVAL_MS)
   async drain(): Promise<void> {
     if (this.running) return;
-    this.running = true;
-    try {
-      await this.queue.drain();
-    } catch (error) {
-      this.logger.error(`drain failed: ${errorMessage(error)}`);
-    } finally {
-      this.running = false;
-    }
+    this.running = this.queue
+      .drain()
+      .then(() => undefined)
+      .catch((error: unknown) => this.logger.error(`drain failed: ${errorMessage(error)}`))
+      .finally(() => {
+        this.running = null;
+      });
+    await this.running;
+  }
+
+  /** Lets the batch in flight commit before the database connections close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.queue.stop();
+    await this.running;
   }
 }

@@ -12,6 +12,7 @@ import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, TenantDto, type UpdateTen
 import { TenantRepository, TenantRow } from './tenant.repository';
 
 export const API_KEY_PREFIX = 'fsk_';
+const MAX_KNOWN_TENANTS = 100_000;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -36,6 +37,9 @@ export interface CreatedApiKey {
 
 @Injectable()
 export class TenantService {
+  /** Tenant ids found to exist (see exists()). */
+  private readonly known = new Set<string>();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly tenants: TenantRepository,
@@ -61,6 +65,18 @@ export class TenantService {
   ): Promise<Map<string, Pick<TenantRow, 'webhook_url' | 'webhook_secret'>>> {
     const rows = await this.tenants.findWebhooks(this.db, [...new Set(tenantIds)]);
     return new Map(rows.map((row) => [row.id, { webhook_url: row.webhook_url, webhook_secret: row.webhook_secret }]));
+  }
+
+  /**
+   * Whether the tenant exists (every token names one). Tenants are never deleted, so an id found once is kept in
+   * memory and later checks cost no statement; an unknown id is looked up every time (it may be created later).
+   */
+  async exists(tenantId: string): Promise<boolean> {
+    if (this.known.has(tenantId)) return true;
+    if (!(await this.tenants.findById(this.db, tenantId))) return false;
+    if (this.known.size >= MAX_KNOWN_TENANTS) this.known.clear();
+    this.known.add(tenantId);
+    return true;
   }
 
   /** The tenant, or undefined when there is none with this id. */
