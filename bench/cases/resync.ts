@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { holdsAnyKeySql } from '../../src/modules/scope/scope-index.repository';
 import { deviceClient } from '../lib/seed';
 import { RssSampler } from '../lib/rss';
 import { mb, nowMs, percentile, round } from '../lib/stats';
@@ -53,7 +54,7 @@ async function seedScope(pool: Pool, tenantId: string, key: string): Promise<voi
 
 /**
  * The same rows as one bare keyset walk over change_seq, pages of PAGE, rows decoded by pg, no HTTP. `scoped`
- * adds the caller's scope test (a probe of record_scope per row, the statement the snapshot uses); without it the
+ * adds the caller's scope test (the snapshot's own SQL: a probe of record_scope per row); without it the
  * walk reads sync_record alone, the stricter floor (every seeded record is in the technician's scope).
  */
 async function floorWalk(pool: Pool, tenantId: string, key: string | null): Promise<number> {
@@ -64,10 +65,9 @@ async function floorWalk(pool: Pool, tenantId: string, key: string | null): Prom
     const { rows } = await pool.query<{ change_seq: string }>(
       `SELECT domain, mobile_id, version, deleted, data, updated_at, change_seq FROM sync_record r
        WHERE tenant_id = $1 AND NOT deleted AND change_seq > $2
-         AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM record_scope s WHERE s.tenant_id = r.tenant_id
-               AND s.domain = r.domain AND s.mobile_id = r.mobile_id AND s.scope_key = ANY(ARRAY[$4::text])))
+         AND ${holdsAnyKeySql('r', '$4')}
        ORDER BY change_seq LIMIT $3`,
-      [tenantId, after, PAGE + 1, key],
+      [tenantId, after, PAGE + 1, key === null ? null : [key]],
     );
     const page = rows.slice(0, PAGE);
     records += page.length;
@@ -181,6 +181,7 @@ async function purgeUnderLoad(ctx: BenchContext, pool: Pool, result: CaseResult)
     const tenant = await ctx.app.createTenant(`bench-purge-${run}`);
     ctx.log(`resync: run ${run + 1}, seeding ${total} tombstones (generate_series)`);
     await seedRows(pool, tenant, total, true);
+      await (await import('./explain-tmp')).explainPurge(pool, tenant, ctx.log);
     const quiet = await pushLoad(ctx, tenant, ctx.quick ? 3000 : 8000);
     baseline.push(percentile(quiet, 95));
     const started = nowMs();
