@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { holdsAnyKeySql } from '../../src/modules/scope/scope-index.repository';
 import { deviceClient } from '../lib/seed';
 import { RssSampler } from '../lib/rss';
 import { mb, nowMs, percentile, round } from '../lib/stats';
@@ -31,16 +32,42 @@ async function seedRows(pool: Pool, tenantId: string, count: number, tombstones:
   await pool.query('ANALYZE sync_record');
 }
 
-/** The same rows as one bare keyset walk over change_seq, pages of PAGE, rows decoded by pg, no HTTP. */
-async function floorWalk(pool: Pool, tenantId: string): Promise<number> {
+/**
+ * Gives every live record of the tenant the scope key `key` (record_scope, and its scope_change log like a push
+ * writes it), set-based as in scoped-pull.ts: a sync user holding `key` has the whole tenant in scope.
+ */
+async function seedScope(pool: Pool, tenantId: string, key: string): Promise<void> {
+  await pool.query(
+    `INSERT INTO record_scope (tenant_id, domain, mobile_id, scope_key, created_by)
+     SELECT tenant_id, domain, mobile_id, $2, 'admin' FROM sync_record WHERE tenant_id = $1 AND NOT deleted`,
+    [tenantId, key],
+  );
+  await pool.query(
+    `INSERT INTO scope_change (tenant_id, scope_key, change_seq, domain, mobile_id, kind, reason)
+     SELECT r.tenant_id, s.scope_key, r.change_seq, s.domain, s.mobile_id, 'add', 'changed'
+     FROM record_scope s JOIN sync_record r USING (tenant_id, domain, mobile_id)
+     WHERE s.tenant_id = $1`,
+    [tenantId],
+  );
+  await pool.query('ANALYZE record_scope; ANALYZE scope_change');
+}
+
+/**
+ * The same rows as one bare keyset walk over change_seq, pages of PAGE, rows decoded by pg, no HTTP. `scoped`
+ * adds the caller's scope test (the snapshot's own SQL: a probe of record_scope per row); without it the
+ * walk reads sync_record alone, the stricter floor (every seeded record is in the technician's scope).
+ */
+async function floorWalk(pool: Pool, tenantId: string, key: string | null): Promise<number> {
   let after = '0';
   let records = 0;
   const started = nowMs();
   for (;;) {
     const { rows } = await pool.query<{ change_seq: string }>(
-      `SELECT domain, mobile_id, version, deleted, data, updated_at, change_seq FROM sync_record
-       WHERE tenant_id = $1 AND NOT deleted AND change_seq > $2 ORDER BY change_seq LIMIT $3`,
-      [tenantId, after, PAGE + 1],
+      `SELECT domain, mobile_id, version, deleted, data, updated_at, change_seq FROM sync_record r
+       WHERE tenant_id = $1 AND NOT deleted AND change_seq > $2
+         AND ${holdsAnyKeySql('r', '$4')}
+       ORDER BY change_seq LIMIT $3`,
+      [tenantId, after, PAGE + 1, key === null ? null : [key]],
     );
     const page = rows.slice(0, PAGE);
     records += page.length;
@@ -55,13 +82,17 @@ async function firstSync(ctx: BenchContext, pool: Pool, result: CaseResult): Pro
   const tenant = await ctx.app.createTenant('bench-snapshot');
   ctx.log(`resync: seeding ${total} records (generate_series)`);
   await seedRows(pool, tenant, total, false);
+  // The technician is in no directory entry: their scope is their user key, which every seeded record holds.
+  await seedScope(pool, tenant, 'u:tech');
   const phone = await deviceClient(ctx.app, tenant, 'tech', 'new-phone');
   const ours: number[] = [];
   const floor: number[] = [];
+  const scopedFloor: number[] = [];
   let peakRss = 0;
   try {
     for (let run = 0; run < RUNS; run++) {
-      floor.push(await floorWalk(pool, tenant));
+      floor.push(await floorWalk(pool, tenant, null));
+      scopedFloor.push(await floorWalk(pool, tenant, 'u:tech'));
       const rss = new RssSampler(ctx.app.pid, 50);
       let cursor: string | null = null;
       let records = 0;
@@ -91,6 +122,10 @@ async function firstSync(ctx: BenchContext, pool: Pool, result: CaseResult): Pro
   result.metrics.push(
     { name: `first sync of ${total}: ours snapshot, records/s (median of ${RUNS})`, value: Math.round(median(ours)) },
     { name: 'first sync: bare keyset SELECT, records/s (median)', value: Math.round(median(floor)) },
+    {
+      name: 'first sync: keyset SELECT with the scope probe, records/s (median)',
+      value: Math.round(median(scopedFloor)),
+    },
     { name: 'first sync: server peak RSS', value: mb(peakRss), unit: 'MB' },
     {
       name: 'first sync: runs ours / floor',
@@ -99,6 +134,7 @@ async function firstSync(ctx: BenchContext, pool: Pool, result: CaseResult): Pro
   );
   result.ratios.push(
     { name: 'snapshot ours/bare keyset (records/s)', value: round(median(ours) / median(floor), 3), min: 0.5 },
+    { name: 'snapshot ours/keyset with scope probe (records/s)', value: round(median(ours) / median(scopedFloor), 3) },
     { name: 'snapshot server peak RSS (MB) / 300', value: round(mb(peakRss) / 300, 3), max: 1 },
   );
 }

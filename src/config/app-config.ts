@@ -250,6 +250,12 @@ const spec = {
     default: '5000',
     parse: integer(1, 1_000_000),
   },
+  PURGE_PAUSE_RATIO: {
+    description:
+      'Pause of the history purge after each batch, as a multiple of that batch time (0: none; 1: half the time)',
+    default: '1',
+    parse: decimal(0, 100),
+  },
   RATE_LIMIT_PER_MINUTE: { description: 'Requests per minute per credential', default: '1200', parse: integer(1) },
   AUTH_FAIL_LIMIT_PER_MINUTE: {
     description: 'Failed authentications per minute per client address before 429',

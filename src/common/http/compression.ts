@@ -214,12 +214,14 @@ export function compressResponses(fastify: FastifyInstance, rule: AdaptiveRule):
     if (request.routeOptions.config?.compressResponse !== true) return payload;
     addVary(reply, 'Accept-Encoding');
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
-    const raw = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    // A string becomes a Buffer only when it is compressed: a copy of every large page otherwise.
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
     const encoding =
-      request.method === 'HEAD' || reply.hasHeader('content-encoding') || raw.length < rule.thresholdBytes
+      request.method === 'HEAD' || reply.hasHeader('content-encoding') || size < rule.thresholdBytes
         ? null
         : negotiateEncoding(request.headers['accept-encoding']);
     if (!encoding) return payload;
+    const raw = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
     const compressed = await compressBody(encoding, raw);
     if (!worthCompressing(raw.length, compressed.length, rule)) return payload;
     void reply.header('content-encoding', encoding);

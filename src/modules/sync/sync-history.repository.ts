@@ -9,7 +9,9 @@ export interface PurgeTarget {
 
 /**
  * Deletes history of sync_record and sync_record_revision in short batches (keyset over change_seq, SKIP LOCKED so a
- * push never waits on the purge for long, and the purge never waits on a push).
+ * push never waits on the purge for long, and the purge never waits on a push). Each DELETE finds its rows by
+ * `ctid = ANY(ARRAY(...))`, a TID scan: a join on ctid may be planned as a hash join over a sequential scan of the
+ * whole table, once per batch.
  */
 @Injectable()
 export class SyncHistoryRepository {
@@ -51,7 +53,7 @@ export class SyncHistoryRepository {
          LIMIT $5
          FOR UPDATE SKIP LOCKED),
        gone AS (
-         DELETE FROM sync_record r USING batch b WHERE r.ctid = b.ctid RETURNING r.domain, r.mobile_id),
+         DELETE FROM sync_record r WHERE r.ctid = ANY(ARRAY(SELECT ctid FROM batch)) RETURNING r.domain, r.mobile_id),
        revs AS (
          DELETE FROM sync_record_revision v USING gone g
          WHERE v.tenant_id = $1 AND v.domain = g.domain AND v.mobile_id = g.mobile_id
@@ -83,7 +85,7 @@ export class SyncHistoryRepository {
          WHERE v.tenant_id = $1 AND v.created_at < $3 AND v.version < r.version
            AND ($2::bigint IS NULL OR r.change_seq <= $2::bigint)
          LIMIT $4),
-       gone AS (DELETE FROM sync_record_revision x USING batch b WHERE x.ctid = b.ctid RETURNING 1)
+       gone AS (DELETE FROM sync_record_revision x WHERE x.ctid = ANY(ARRAY(SELECT ctid FROM batch)) RETURNING 1)
        SELECT count(*)::int AS n FROM gone`,
       [tenantId, upTo, olderThan.toISOString(), limit],
     );

@@ -28,7 +28,8 @@ export interface PurgeOutcome {
  * Purges tombstones and superseded revisions that every active device (seen in DEVICE_ACTIVE_DAYS) has already
  * pulled past and that are older than TOMBSTONE_MIN_AGE_DAYS. One replica at a time (a transaction-scoped
  * advisory lock held by a transaction that touches no rows); the deletes run in their own short transactions of
- * PURGE_BATCH_SIZE rows, so a push waits at most for one batch and never on the whole purge.
+ * PURGE_BATCH_SIZE rows, so a push waits at most for one batch and never on the whole purge, and each batch is
+ * followed by a pause of PURGE_PAUSE_RATIO times its own time, so the purge leaves most of the machine to pushes.
  */
 @Injectable()
 export class SyncPurgeService {
@@ -74,8 +75,10 @@ export class SyncPurgeService {
       outcome.horizons[tenantId] = await this.positions.horizon(this.db, tenantId);
       let after = '0';
       for (;;) {
-        const done = await this.db.transaction((m) =>
-          this.history.purgeTombstoneBatch(m, tenantId, after, target, tombstoneCutoff, batch),
+        const done = await this.paced(() =>
+          this.db.transaction((m) =>
+            this.history.purgeTombstoneBatch(m, tenantId, after, target, tombstoneCutoff, batch),
+          ),
         );
         outcome.tombstones += done.records;
         outcome.revisions += done.revisions;
@@ -89,8 +92,10 @@ export class SyncPurgeService {
     );
     for (const tenantId of await this.history.tenantsWithOldRevisions(this.db, revisionCutoff)) {
       for (;;) {
-        const n = await this.db.transaction((m) =>
-          this.history.purgeRevisionBatch(m, tenantId, lows.get(tenantId) ?? null, revisionCutoff, batch),
+        const n = await this.paced(() =>
+          this.db.transaction((m) =>
+            this.history.purgeRevisionBatch(m, tenantId, lows.get(tenantId) ?? null, revisionCutoff, batch),
+          ),
         );
         outcome.revisions += n;
         if (n < batch) break;
@@ -132,5 +137,18 @@ export class SyncPurgeService {
       dropped++;
     }
     return dropped;
+  }
+
+  /**
+   * Runs one batch, then rests PURGE_PAUSE_RATIO times as long as the batch took (a duty cycle): the purge's share
+   * of CPU and I/O stays bounded whatever the machine's speed, and pushes get the database between batches. No
+   * transaction of the batches stays open during the pause (only the advisory lock's, which touches no rows).
+   */
+  private async paced<T>(batch: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await batch();
+    const pause = (performance.now() - started) * this.config.get('PURGE_PAUSE_RATIO');
+    if (pause >= 1) await new Promise((resolve) => setTimeout(resolve, pause));
+    return result;
   }
 }

@@ -1,5 +1,5 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
+import { Controller, Get, Header, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/auth.decorators';
 import type { Principal } from '../../common/auth/principal';
 import { CompressResponse } from '../../common/http/compress-response.decorator';
@@ -27,10 +27,14 @@ export class SyncSnapshotController {
    * the last page's next_cursor continues GET /api/v1/sync/pull from snapshot_seq.
    */
   @ApiOperation({ operationId: 'getSnapshot' })
+  @ApiOkResponse({ type: SnapshotPageDto })
   @Get('snapshot')
   @RequireScopes('sync')
+  @Header('content-type', 'application/json; charset=utf-8')
   @CompressResponse()
-  snapshot(@CurrentPrincipal() principal: Principal, @Query() query: SnapshotQueryDto): Promise<SnapshotPageDto> {
+  snapshot(@CurrentPrincipal() principal: Principal, @Query() query: SnapshotQueryDto): Promise<string> {
+    // A SnapshotPageDto already serialised by the service (the records' JSON spliced in as PostgreSQL prints it),
+    // hence the explicit response type and content type.
     return this.snapshots.page(principal, query);
   }
 

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { excludeFeedWriters } from '../../database/feed-lock';
 import { Queryable, sql, sqlOne } from '../../database/sql';
-import type { RecordRow } from './sync-record.repository';
 
 /**
  * 1 for open work (a non-terminal status, DOMAINS.md), 0 for history. The same text is the expression of the index
@@ -14,7 +13,17 @@ export const SNAPSHOT_RANK_SQL = `(CASE
     THEN 1
   ELSE 0 END)`;
 
-export interface SnapshotRow extends RecordRow {
+/**
+ * A snapshot row as sent: the record's JSON as PostgreSQL prints it (data_json), never parsed by the app (a
+ * snapshot row is never a tombstone, so data is always present).
+ */
+export interface SnapshotRow {
+  domain: string;
+  mobile_id: string;
+  version: number;
+  data_json: string;
+  change_seq: string;
+  updated_at: Date;
   rank: number;
 }
 
@@ -70,7 +79,9 @@ export class SyncSnapshotRepository {
    * left to the feed, which continues from upTo. A row at or below upTo never changes while it stays so, so the
    * keyset order is stable across pages and replicas. At most `limit` rows and at most `maxBytes` of record JSON
    * (always at least one row), cut in SQL by a running sum like the feed's pages; `fetched` counts the rows the scan
-   * saw (up to `limit`), so a caller asking for one row more than it sends knows whether more follow.
+   * saw (up to `limit`), so a caller asking for one row more than it sends knows whether more follow. The record
+   * JSON is printed once per row (data::text), for both the byte cut and the response: the app splices it into the
+   * page as it is, without parsing and serialising it again.
    */
   async page(
     db: Queryable,
@@ -83,18 +94,19 @@ export class SyncSnapshotRepository {
   ): Promise<{ rows: SnapshotRow[]; fetched: number }> {
     const rows = await sql<SnapshotRow & { fetched: string }>(
       db,
-      `WITH page AS (
-         SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
-                ${SNAPSHOT_RANK_SQL} AS rank, row_number() OVER w AS n, sum(octet_length(data::text)) OVER w AS running
+      `WITH scan AS (
+         SELECT domain, mobile_id, version, data::text AS data_json, change_seq, updated_at, ${SNAPSHOT_RANK_SQL} AS rank
          FROM sync_record
          WHERE tenant_id = $1 AND NOT deleted AND change_seq <= $2
            AND ($3::text[] IS NULL OR domain = ANY($3::text[]))
            AND (${SNAPSHOT_RANK_SQL}, change_seq) < ($4::int, $5::bigint)
            AND ${filter.holdsAnyKey('sync_record', '$7')}
-         WINDOW w AS (ORDER BY ${SNAPSHOT_RANK_SQL} DESC, change_seq DESC ROWS UNBOUNDED PRECEDING)
          ORDER BY ${SNAPSHOT_RANK_SQL} DESC, change_seq DESC
-         LIMIT $6)
-       SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at, rank,
+         LIMIT $6),
+       page AS (
+         SELECT scan.*, row_number() OVER w AS n, sum(octet_length(data_json)) OVER w AS running FROM scan
+         WINDOW w AS (ORDER BY rank DESC, change_seq DESC ROWS UNBOUNDED PRECEDING))
+       SELECT domain, mobile_id, version, data_json, change_seq, updated_at, rank,
               (SELECT count(*) FROM page)::text AS fetched
        FROM page WHERE n = 1 OR running <= $8
        ORDER BY rank DESC, change_seq DESC`,
