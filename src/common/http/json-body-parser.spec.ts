@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import Fastify from 'fastify';
 import { AppException } from '../errors/app-exception';
-import { createJsonBodyParser, scanJsonBody } from './json-body-parser';
+import { createJsonBodyParser, LARGE_BODY_BYTES, scanJsonBody } from './json-body-parser';
 
 const nested = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
 
@@ -100,6 +100,19 @@ describe('createJsonBodyParser', () => {
   it('rejects an unsafe integer as UNSAFE_INTEGER instead of rounding it', async () => {
     const error = await parse('{"data":{"n":9007199254740993}}').catch((failure: unknown) => failure);
     expect(error).toMatchObject({ code: 'UNSAFE_INTEGER', status: 400, details: [{ field: 'data.n' }] });
+  });
+
+  it('parses a body of LARGE_BODY_BYTES or more in later turns of the event loop', async () => {
+    const body = { items: Array.from({ length: 200 }, (_, i) => ({ i, text: 'y'.repeat(LARGE_BODY_BYTES / 100) })) };
+    let answered = false;
+    const parsed = parse(JSON.stringify(body)).then((value) => {
+      answered = true;
+      return value;
+    });
+    expect(answered).toBe(false);
+    await expect(parsed).resolves.toEqual(body);
+    const error = await parse(`{"text":"${'y'.repeat(LARGE_BODY_BYTES)}"x`).catch((failure: unknown) => failure);
+    expect(error).toMatchObject({ statusCode: 400 });
   });
 
   it('keeps rejecting prototype poisoning', async () => {

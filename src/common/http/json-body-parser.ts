@@ -152,6 +152,12 @@ export function scanJsonBody(
 
 type Done = (error: Error | null, body?: unknown) => void;
 
+/**
+ * Bodies from this size on are scanned, parsed and handed on in separate turns of the event loop: for a body at the
+ * 9.8 MiB limit the scan takes 10–30 ms and JSON.parse 20–50 ms, and the handler's own work follows.
+ */
+export const LARGE_BODY_BYTES = 1024 * 1024;
+
 /** Fastify's own JSON parser (prototype poisoning rejected), behind the nesting limit and the safe-integer rule. */
 export function createJsonBodyParser(
   fastify: FastifyInstance,
@@ -191,6 +197,12 @@ export function createJsonBodyParser(
       );
       return;
     }
-    parse(request, body.toString('utf8'), done);
+    if (body.length < LARGE_BODY_BYTES) {
+      parse(request, body.toString('utf8'), done);
+      return;
+    }
+    setImmediate(() =>
+      parse(request, body.toString('utf8'), (error, parsed) => setImmediate(() => done(error, parsed))),
+    );
   };
 }

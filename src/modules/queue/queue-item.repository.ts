@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { stringifyInSlices } from '../../common/async/time-slice';
 import { advisoryKey } from '../../database/advisory-lock';
 import { Queryable, sql } from '../../database/sql';
 import type { ItemResult, PlannedItem } from './queue.policy';
@@ -103,7 +104,7 @@ export class QueueItemRepository {
                           AND status = 'pending') AS pending_before)
        SELECT n.id, n.client_mutation_id, b.pending_before
        FROM before b LEFT JOIN inserted n ON true`,
-      [tenantId, deviceId, userId, JSON.stringify(items)],
+      [tenantId, deviceId, userId, await stringifyInSlices(items)],
     );
     return {
       inserted: rows.flatMap((row) =>

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { stringifyInSlices } from '../../common/async/time-slice';
 import { NEXT_CHANGE_SEQ, enterFeed, feedHorizon } from '../../database/feed-lock';
 import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql } from '../../database/sql';
@@ -159,7 +160,7 @@ export class SyncRecordRepository {
        FROM jsonb_to_recordset($2::jsonb)
             AS w(domain text, mobile_id uuid, version int, data jsonb, deleted bool, device_id text, user_id text,
                  client_mutation_id text, origin text)`,
-      [tenantId, JSON.stringify(writes.map(toRow))],
+      [tenantId, await stringifyInSlices(writes.map(toRow))],
     );
   }
 
@@ -176,6 +177,8 @@ export class SyncRecordRepository {
       const current = latest.get(key);
       if (!current || current.version < write.version) latest.set(key, write);
     }
+    // Serialised before the feed is entered: readers wait from there to commit.
+    const rows = await stringifyInSlices([...latest.values()].map(toRow));
     await enterFeed(db, tenantId);
     const written = await sql<WrittenRecord>(
       db,
@@ -194,7 +197,7 @@ export class SyncRecordRepository {
          updated_at = EXCLUDED.updated_at, updated_by_user = EXCLUDED.updated_by_user,
          updated_by_device = EXCLUDED.updated_by_device
        RETURNING domain, mobile_id, version, change_seq`,
-      [tenantId, JSON.stringify([...latest.values()].map(toRow))],
+      [tenantId, rows],
     );
     return written;
   }
