@@ -26,15 +26,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface ServerProcessOptions {
+  /** Preload test/helpers/loop-probe.ts and open an IPC channel to it (measureServerRequest). */
+  probe?: boolean;
+}
+
 /** Starts the real service (src/main.ts) in its own process and waits until /health/ready answers. */
-export async function startServerProcess(env: Record<string, string>, port?: number): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  port?: number,
+  options: ServerProcessOptions = {},
+): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
   // The jest process's DATABASE_DIRECT_URL names the server's admin database, not this one: never inherit it.
   const { DATABASE_DIRECT_URL: _inherited, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  const probe = options.probe ? ['-r', './test/helpers/loop-probe.ts'] : [];
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...probe, 'src/main.ts'], {
     cwd: root,
     env: { ...inherited, LOG_LEVEL: 'warn', SCHEDULER_ENABLED: 'false', ...env, PORT: String(listenPort) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.probe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,4 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { ProbeAnswer, ProbeRequest } from '../helpers/loop-probe';
+import type { ServerProcess } from '../helpers/server-process';
 
 /**
  * The Done-when of issue 14: no single request grows the server's RSS by more than 256 MB or blocks its event loop
@@ -44,4 +46,34 @@ export function printCost(what: string, status: number, cost: RequestCost<unknow
     `[done-when] ${what}: ${status}; RSS +${cost.rssMb.toFixed(1)} MB (budget ${RSS_BUDGET_MB} MB); ` +
       `event loop blocked at most ${cost.loopMs.toFixed(0)} ms (target ${LOOP_TARGET_MS} ms, test bound ${LOOP_BOUND_MS} ms)\n`,
   );
+}
+
+/**
+ * Runs one request against a service process started with `{ probe: true }` and reads what it cost that process
+ * alone (test/helpers/loop-probe.ts): the client's share is not counted.
+ */
+export async function measureServerRequest<T>(server: ServerProcess, work: () => Promise<T>): Promise<RequestCost<T>> {
+  await askProbe(server, { probe: 'start' });
+  const result = await work();
+  const answer = await askProbe(server, { probe: 'read' });
+  if (answer.probe !== 'cost') throw new Error(`unexpected probe answer ${JSON.stringify(answer)}`);
+  return { result, loopMs: answer.loopMs, rssMb: answer.rssMb };
+}
+
+function askProbe(server: ServerProcess, request: ProbeRequest): Promise<ProbeAnswer> {
+  const { child } = server;
+  if (!child.send) throw new Error('the service process was started without { probe: true }');
+  return new Promise((done, fail) => {
+    const onMessage = (answer: ProbeAnswer): void => {
+      child.off('exit', onExit);
+      done(answer);
+    };
+    const onExit = (): void => {
+      child.off('message', onMessage);
+      fail(new Error(`service process exited: ${server.output()}`));
+    };
+    child.once('message', onMessage);
+    child.once('exit', onExit);
+    child.send(request);
+  });
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import Fastify from 'fastify';
 import { AppException } from '../errors/app-exception';
-import { createJsonBodyParser, scanJsonBody } from './json-body-parser';
+import { createJsonBodyParser, LARGE_BODY_BYTES, scanJsonBody } from './json-body-parser';
 
 const nested = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
 
@@ -100,6 +100,43 @@ describe('createJsonBodyParser', () => {
   it('rejects an unsafe integer as UNSAFE_INTEGER instead of rounding it', async () => {
     const error = await parse('{"data":{"n":9007199254740993}}').catch((failure: unknown) => failure);
     expect(error).toMatchObject({ code: 'UNSAFE_INTEGER', status: 400, details: [{ field: 'data.n' }] });
+  });
+
+  it('parses a body of LARGE_BODY_BYTES or more in later turns of the event loop', async () => {
+    const body = { items: Array.from({ length: 200 }, (_, i) => ({ i, text: 'y'.repeat(LARGE_BODY_BYTES / 100) })) };
+    let answered = false;
+    const parsed = parse(JSON.stringify(body)).then((value) => {
+      answered = true;
+      return value;
+    });
+    expect(answered).toBe(false);
+    await expect(parsed).resolves.toEqual(body);
+    const error = await parse(`{"text":"${'y'.repeat(LARGE_BODY_BYTES)}"x`).catch((failure: unknown) => failure);
+    expect(error).toMatchObject({ statusCode: 400 });
+  });
+
+  it('parses a large body item by item into the value of one JSON.parse', async () => {
+    const pad = 'z'.repeat(LARGE_BODY_BYTES / 50);
+    const items = Array.from({ length: 100 }, (_, i) => ({ i, pad, nested: [[i], { a: [1, 2] }], s: 'a,b]' }));
+    const cases = [
+      JSON.stringify({ before: [1, 2], items, after: { x: [3] } }),
+      ` { "items" : [ ${items.map((item) => JSON.stringify(item)).join(' ,\n ')} ] , "n": 1 } `,
+      // A repeated key: the last one wins, as in JSON.parse.
+      `{"items":${JSON.stringify(items)},"items":[]}`,
+      `{"items":${JSON.stringify(items)},"items":"split:x"}`,
+      JSON.stringify({ list: items.map((item) => item.i), big: pad.repeat(60) }),
+    ];
+    for (const text of cases) await expect(parse(text)).resolves.toEqual(JSON.parse(text));
+  });
+
+  it('rejects a large body with poisoning or a malformed item like the whole text', async () => {
+    const pad = 'z'.repeat(LARGE_BODY_BYTES / 50);
+    const good = Array.from({ length: 60 }, () => JSON.stringify({ pad }));
+    await expect(parse(`{"items":[${good.join(',')},{"__proto__":{"admin":true}}]}`)).rejects.toMatchObject({
+      statusCode: 400,
+    });
+    await expect(parse(`{"items":[${good.join(',')},]}`)).rejects.toMatchObject({ statusCode: 400 });
+    await expect(parse(`{"items":[${good.join(',')}]`)).rejects.toMatchObject({ statusCode: 400 });
   });
 
   it('keeps rejecting prototype poisoning', async () => {

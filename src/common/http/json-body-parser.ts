@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { mapInSlices } from '../async/time-slice';
 import { AppException, ErrorCode } from '../errors/app-exception';
 
 /**
@@ -103,8 +105,11 @@ export function scanJsonBody(
   body: Buffer,
   maxDepth: number,
   maxMembers = Number.MAX_SAFE_INTEGER,
+  topArrays?: TopLevelArray[],
 ): JsonBodyProblem | null {
   const frames: Frame[] = [];
+  /** The array member of the top-level object being read, when `topArrays` collects them. */
+  let open: TopLevelArray | null = null;
   for (let index = 0; index < body.length; index++) {
     const byte = body[index];
     if (byte === QUOTE) {
@@ -118,12 +123,21 @@ export function scanJsonBody(
       }
     } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
       if (frames.length >= maxDepth) return { kind: 'too_deep' };
+      if (topArrays && byte === OPEN_ARRAY && frames.length === 1 && !frames[0].array) {
+        open = { keyStart: frames[0].keyStart, keyEnd: frames[0].keyEnd, open: index, close: -1, commas: [] };
+        topArrays.push(open);
+      }
       frames.push({ array: byte === OPEN_ARRAY, index: 0, expectKey: byte === OPEN_OBJECT, keyStart: 0, keyEnd: 0 });
     } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) {
+      if (open && frames.length === 2) {
+        open.close = index;
+        open = null;
+      }
       frames.pop();
     } else if (byte === COMMA) {
       const top = frames[frames.length - 1];
       if (!top) continue;
+      if (open && frames.length === 2) open.commas.push(index);
       if (++top.index >= maxMembers) return { kind: 'too_many_members', field: fieldOf(body, frames.slice(0, -1)) };
       if (!top.array) top.expectKey = true;
     } else if (byte === COLON) {
@@ -150,7 +164,24 @@ export function scanJsonBody(
   return null;
 }
 
+/** An array member of the top-level object: its key's byte range, its brackets and the commas between its items. */
+export interface TopLevelArray {
+  keyStart: number;
+  keyEnd: number;
+  open: number;
+  /** -1 when the text ends before the array does. */
+  close: number;
+  commas: number[];
+}
+
 type Done = (error: Error | null, body?: unknown) => void;
+
+/**
+ * Bodies from this size on are scanned, parsed (in slices, see parseInSlices) and handed on in separate turns of the
+ * event loop: at the 9.8 MiB limit the scan takes 10–150 ms and JSON.parse 20 ms (10 KB strings) to 1 s (1,000
+ * records of 900 fields), and the handler's own work follows.
+ */
+export const LARGE_BODY_BYTES = 1024 * 1024;
 
 /** Fastify's own JSON parser (prototype poisoning rejected), behind the nesting limit and the safe-integer rule. */
 export function createJsonBodyParser(
@@ -165,7 +196,8 @@ export function createJsonBodyParser(
     done: Done,
   ) => void;
   return (request, body, done) => {
-    const problem = scanJsonBody(body, maxDepth, maxMembers);
+    const topArrays = body.length >= LARGE_BODY_BYTES ? [] : undefined;
+    const problem = scanJsonBody(body, maxDepth, maxMembers, topArrays);
     if (problem?.kind === 'too_deep') {
       done(
         AppException.validation(`Request body is nested deeper than ${maxDepth} levels`, [
@@ -191,6 +223,58 @@ export function createJsonBodyParser(
       );
       return;
     }
-    parse(request, body.toString('utf8'), done);
+    if (!topArrays) {
+      parse(request, body.toString('utf8'), done);
+      return;
+    }
+    const parseText = (text: string): unknown => {
+      const outcome: { error: Error | null; value?: unknown } = { error: null };
+      parse(request, text, (error, value) => Object.assign(outcome, { error, value }));
+      if (outcome.error) throw outcome.error;
+      return outcome.value;
+    };
+    setImmediate(() => {
+      parseInSlices(body, topArrays, parseText).then(
+        (parsed) => setImmediate(() => done(null, parsed)),
+        (error: Error) => done(error),
+      );
+    });
   };
+}
+
+/**
+ * A large body parsed in slices of the event loop: its largest top-level array (a push's `items`) item by item, the
+ * rest with a placeholder in the array's place; the same value, and the same checks (prototype poisoning), as one
+ * JSON.parse of the text, which held the loop for 0.3–1 s on 1,000 records of 900 fields. Anything unusual (no such
+ * array, a repeated key) is parsed in one piece.
+ */
+async function parseInSlices(
+  body: Buffer,
+  arrays: readonly TopLevelArray[],
+  parseText: (text: string) => unknown,
+): Promise<unknown> {
+  const whole = (): unknown => parseText(body.toString('utf8'));
+  const largest = arrays
+    .filter((array) => array.close > array.open && array.commas.length > 0)
+    .reduce<TopLevelArray | null>(
+      (best, array) => (!best || array.close - array.open > best.close - best.open ? array : best),
+      null,
+    );
+  if (!largest) return whole();
+  const placeholder = `split:${randomUUID()}`;
+  try {
+    const rest = parseText(
+      `${body.toString('utf8', 0, largest.open)}"${placeholder}"${body.toString('utf8', largest.close + 1)}`,
+    ) as Record<string, unknown>;
+    const key = JSON.parse(body.toString('utf8', largest.keyStart - 1, largest.keyEnd + 1)) as string;
+    if (rest === null || typeof rest !== 'object' || rest[key] !== placeholder) return whole();
+    const bounds = [largest.open, ...largest.commas, largest.close];
+    rest[key] = await mapInSlices(bounds.slice(1), (end, index) =>
+      parseText(body.toString('utf8', bounds[index] + 1, end)),
+    );
+    return rest;
+  } catch {
+    // Malformed text: the error of the whole text, as without slices.
+    return whole();
+  }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { stringifyInSlices } from '../../common/async/time-slice';
 import { Queryable, sql, sqlOne } from '../../database/sql';
 import type { Entry, MergeDetails } from './conflict.policy';
 import { AWAITING_REVIEW, ConflictResult, ConflictSource, WinningVersion } from './entities/conflict-log.entity';
@@ -113,7 +114,7 @@ export class ConflictLogRepository {
       db,
       `INSERT INTO conflict_log (tenant_id, ${LOGGED_COLUMNS})
        SELECT $1, ${LOGGED_COLUMNS} FROM jsonb_populate_recordset(NULL::conflict_log, $2::jsonb)`,
-      [tenantId, JSON.stringify(records)],
+      [tenantId, await stringifyInSlices(records)],
     );
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { stringifyInSlices } from '../../common/async/time-slice';
 import { advisoryKey } from '../../database/advisory-lock';
 import { Queryable, sql } from '../../database/sql';
 import type { ItemResult, PlannedItem } from './queue.policy';
@@ -113,7 +114,7 @@ export class QueueItemRepository {
        ORDER BY i.ord
        ON CONFLICT ${userId === null ? MUTATION_ARBITER_NO_USER : MUTATION_ARBITER} DO NOTHING
        RETURNING id, client_mutation_id`,
-      [tenantId, deviceId, userId, JSON.stringify(items)],
+      [tenantId, deviceId, userId, await stringifyInSlices(items)],
     );
   }
 
@@ -180,7 +181,7 @@ export class QueueItemRepository {
                                  client_updated_at, priority, clock_offset_ms, schema_version, status, result, ord)
        ORDER BY i.ord
        RETURNING id, client_mutation_id`,
-      [tenantId, deviceId, userId, JSON.stringify(items), msPerItem],
+      [tenantId, deviceId, userId, await stringifyInSlices(items), msPerItem],
     );
     return new Map(rows.map((row) => [row.client_mutation_id, row.id]));
   }
@@ -255,7 +256,7 @@ export class QueueItemRepository {
        SET status = o.status, result = o.result, processed_at = now(), attempts = q.attempts + 1, processing_ms = $3
        FROM jsonb_to_recordset($2::jsonb) AS o(id bigint, status text, result jsonb)
        WHERE q.tenant_id = $1 AND q.id = o.id`,
-      [tenantId, JSON.stringify(outcomes), msPerItem],
+      [tenantId, await stringifyInSlices(outcomes), msPerItem],
     );
   }
 

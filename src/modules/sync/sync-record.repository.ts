@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { stringifyInSlices } from '../../common/async/time-slice';
 import { NEXT_CHANGE_SEQ, enterFeed, feedHorizon } from '../../database/feed-lock';
 import { lockRecords } from '../../database/record-locks';
 import { Queryable, sql } from '../../database/sql';
@@ -154,6 +155,8 @@ export class SyncRecordRepository {
       if (!current || current.version < write.version) latest.set(key, write);
     }
     const last = new Set(latest.values());
+    // Serialised before the feed is entered: readers wait from there to commit.
+    const rows = await stringifyInSlices(writes.map((write) => ({ ...toRow(write), latest: last.has(write) })));
     await enterFeed(db, tenantId);
     return sql<WrittenRecord>(
       db,
@@ -179,7 +182,7 @@ export class SyncRecordRepository {
          updated_at = EXCLUDED.updated_at, updated_by_user = EXCLUDED.updated_by_user,
          updated_by_device = EXCLUDED.updated_by_device
        RETURNING domain, mobile_id, version, change_seq`,
-      [tenantId, JSON.stringify(writes.map((write) => ({ ...toRow(write), latest: last.has(write) })))],
+      [tenantId, rows],
     );
   }
 
