@@ -66,6 +66,71 @@ describe('push processing cost', () => {
     expect(forLarge).toBeLessThanOrEqual(15);
     expect(forLarge - forSmall).toBeLessThanOrEqual(2);
   });
+
+  it("probes the device's queue and the records once per item, never a hash join over the tenant", async () => {
+    // Statistics taken while the tables were nearly empty, then a device with 2,000 stored items: the planner's
+    // estimates invite a hash join that reads every stored item of the device (and every record of the tenant).
+    await t.db.query('ANALYZE sync_queue_item; ANALYZE sync_record');
+    const stored = [...Array(2000)].map(() => pushItem());
+    for (const half of [stored.slice(0, 1000), stored.slice(1000)]) {
+      const seeded = await call(t, 'POST', '/api/v1/sync/push', {
+        key: tenant.syncKey,
+        device: 'dev-plan',
+        body: { items: half },
+      });
+      expect(seeded.status).toBe(200);
+    }
+    const items = [...stored.slice(0, 20).map((s) => pushItem({ mobile_id: s.mobile_id, base_version: 1 }))];
+    const captured: Array<{ query: string; parameters?: unknown[] }> = [];
+    const original = t.db.logger;
+    Object.assign(t.db, {
+      logger: {
+        ...original,
+        logQuery: (query: string, parameters?: unknown[]) => captured.push({ query, parameters }),
+      },
+    });
+    try {
+      const result = await call(t, 'POST', '/api/v1/sync/push', {
+        key: tenant.syncKey,
+        device: 'dev-plan',
+        body: { items },
+      });
+      expect(result.status).toBe(200);
+    } finally {
+      Object.assign(t.db, { logger: original });
+    }
+    interface PlanNode {
+      'Node Type': string;
+      'Relation Name'?: string;
+      'Actual Rows': number;
+      'Actual Loops': number;
+      Plans?: PlanNode[];
+    }
+    const scansOf = async (marker: string, relation: string): Promise<PlanNode[]> => {
+      const statement = captured.find((entry) => entry.query.includes(marker));
+      expect(statement).toBeDefined();
+      const [{ 'QUERY PLAN': plan }] = await t.db.query(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${statement!.query}`,
+        statement!.parameters,
+      );
+      const scans: PlanNode[] = [];
+      const walk = (node: PlanNode): void => {
+        if (node['Relation Name'] === relation) scans.push(node);
+        node.Plans?.forEach(walk);
+      };
+      walk((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan);
+      return scans;
+    };
+    // The known mutation ids: one unique-index probe per id (plus the pending probe, which reads nothing here).
+    const known = await scansOf('AS m(client_mutation_id)', 'sync_queue_item');
+    const probes = known.filter((node) => node['Actual Loops'] === items.length);
+    expect(probes).toHaveLength(1);
+    for (const node of known) expect(node['Actual Rows'] * node['Actual Loops']).toBeLessThanOrEqual(items.length);
+    // The current copies: one primary-key probe per record.
+    const current = await scansOf('AS k(domain, mobile_id)\n', 'sync_record');
+    expect(current.map((node) => node['Actual Loops'])).toEqual([items.length]);
+    expect(current[0]['Actual Rows'] * current[0]['Actual Loops']).toBe(items.length);
+  });
 });
 
 describeWithPostgres('concurrent pushes of the same records (PostgreSQL)', () => {

@@ -139,7 +139,7 @@ export class QueueItemRepository {
          FROM unnest($4::text[]) AS m(client_mutation_id)
          CROSS JOIN LATERAL (SELECT * FROM sync_queue_item
                              WHERE tenant_id = $1 AND device_id = $2 AND ${owner}
-                               AND client_mutation_id = m.client_mutation_id) q)
+                               AND client_mutation_id = m.client_mutation_id OFFSET 0) q)
        SELECT k.*, EXISTS (SELECT 1 FROM sync_queue_item
                            WHERE tenant_id = $1 AND device_id = $2 AND ${owner} AND status = 'pending') AS pending_before
        FROM (SELECT 1) one LEFT JOIN known k ON true`,

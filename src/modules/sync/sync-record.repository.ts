@@ -80,7 +80,10 @@ export class SyncRecordRepository {
     await lockRecords(db, tenantId, keys);
   }
 
-  /** One primary-key probe per key (LATERAL: never a hash join over the tenant, which young tables' stats invite). */
+  /**
+   * One primary-key probe per key: a LATERAL subquery fenced with OFFSET 0, which the planner cannot flatten into a
+   * join (a plain LATERAL is flattened, and on young tables' statistics planned as a hash join over the tenant).
+   */
   async find(db: Queryable, tenantId: string, keys: RecordKey[]): Promise<RecordRow[]> {
     if (keys.length === 0) return [];
     return sql<RecordRow>(
@@ -88,7 +91,7 @@ export class SyncRecordRepository {
       `SELECT r.domain, r.mobile_id, r.version, r.data, r.deleted, r.change_seq, r.client_updated_at, r.updated_at
        FROM unnest($2::text[], $3::uuid[]) AS k(domain, mobile_id)
        CROSS JOIN LATERAL (SELECT * FROM sync_record
-                           WHERE tenant_id = $1 AND domain = k.domain AND mobile_id = k.mobile_id) r`,
+                           WHERE tenant_id = $1 AND domain = k.domain AND mobile_id = k.mobile_id OFFSET 0) r`,
       [tenantId, keys.map((key) => key.domain), keys.map((key) => key.mobileId)],
     );
   }
@@ -111,7 +114,8 @@ export class SyncRecordRepository {
          SELECT r.domain, r.mobile_id, r.version, r.data, r.deleted, r.change_seq, r.client_updated_at, r.updated_at,
                 k.ord, row_number() OVER w AS n, sum(octet_length(r.data::text)) OVER w AS running
          FROM unnest($2::text[], $3::uuid[]) WITH ORDINALITY AS k(domain, mobile_id, ord)
-         JOIN sync_record r ON r.tenant_id = $1 AND r.domain = k.domain AND r.mobile_id = k.mobile_id
+         CROSS JOIN LATERAL (SELECT * FROM sync_record
+                             WHERE tenant_id = $1 AND domain = k.domain AND mobile_id = k.mobile_id OFFSET 0) r
          WINDOW w AS (ORDER BY k.ord ROWS UNBOUNDED PRECEDING))
        SELECT domain, mobile_id, version, data, deleted, change_seq, client_updated_at, updated_at,
               (SELECT min(ord) FROM found WHERE n > 1 AND running > $4)::int AS cut_at
@@ -135,7 +139,7 @@ export class SyncRecordRepository {
        FROM unnest($2::text[], $3::uuid[], $4::int[]) AS k(domain, mobile_id, version)
        CROSS JOIN LATERAL (SELECT * FROM sync_record_revision
                            WHERE tenant_id = $1 AND domain = k.domain AND mobile_id = k.mobile_id
-                             AND version = k.version) v`,
+                             AND version = k.version OFFSET 0) v`,
       [tenantId, wanted.map((w) => w.domain), wanted.map((w) => w.mobileId), wanted.map((w) => w.version)],
     );
   }
