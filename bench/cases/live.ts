@@ -7,7 +7,7 @@ import { rssOf } from '../lib/rss';
 import { nowMs, percentile, round } from '../lib/stats';
 import type { BenchCase, BenchContext, CaseResult } from '../lib/types';
 import { recordFor } from '../lib/workload';
-import { supervisorsOfSite } from './push-scopes';
+import { supervisorsOfSite } from './push';
 
 const IDLE_STREAMS = 2000;
 const DEVICES = 8;

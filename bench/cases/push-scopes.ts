@@ -1,38 +1,7 @@
 import { AppServer } from '../lib/app-server';
-import { HttpClient } from '../lib/http';
 import { round } from '../lib/stats';
 import type { BenchCase, BenchContext, CaseResult } from '../lib/types';
-import { buildWorkload, runMetrics, runOurs, RunFigures } from './push';
-
-const DEVICES = 8;
-
-/**
- * The directory of the run: the seeding user and the eight device users supervise site 58 (the workload's `bu`), so
- * every item passes the write checks under the default rules (reads through the site key, supervisor-only fields
- * allowed) and does all of their work: rules, stored keys, the users' keys, the checks, the key writes.
- */
-export async function supervisorsOfSite(
-  app: AppServer,
-  tenant: string,
-  users = ['seed-user', ...Array.from({ length: DEVICES }, (_u, device) => `tech-${device}`)],
-): Promise<void> {
-  const admin = new HttpClient(app.url, {
-    authorization: `Bearer ${await app.token(tenant, 'bench-admin', 'admin')}`,
-    'content-type': 'application/json',
-  });
-  try {
-    for (const user of users) {
-      const response = await admin.send(
-        'PUT',
-        `/api/v1/users/${user}`,
-        JSON.stringify({ memberships: [{ group: 'site:58', role: 'supervisor' }] }),
-      );
-      if (response.status !== 200) throw new Error(`PUT /api/v1/users/${user}: HTTP ${response.status}`);
-    }
-  } finally {
-    admin.close();
-  }
-}
+import { buildWorkload, runMetrics, runOurs, RunFigures, supervisorsOfSite } from './push';
 
 export const pushScopesCase: BenchCase = {
   id: 'push-scopes',

@@ -3,8 +3,7 @@ import { HttpClient } from '../lib/http';
 import { round } from '../lib/stats';
 import type { BenchCase, BenchContext, CaseResult } from '../lib/types';
 import { Domain, editOf, recordFor } from '../lib/workload';
-import { buildWorkload, ItemShape, runOurs, RunFigures } from './push';
-import { supervisorsOfSite } from './push-scopes';
+import { buildWorkload, ItemShape, runOurs, RunFigures, supervisorsOfSite } from './push';
 
 /** The field each domain renamed between app 5.1 (schema version 1) and 5.3 (version 2): one upcast step per item. */
 const RENAMED: Record<Domain, { from: string; to: string }> = {
