@@ -61,7 +61,10 @@ async function tenantsWithOldItems(db: Queryable, cutoff: Date): Promise<string[
   return rows.map((row) => row.id);
 }
 
-/** One batch of one tenant's items processed before the cutoff, oldest first. */
+/**
+ * One batch of one tenant's items processed before the cutoff, oldest first. The ids go to the DELETE as an array
+ * (primary-key probes): a join with the batch may be planned as a hash join over the tenant's whole queue.
+ */
 async function removeBatch(db: Queryable, tenantId: string, cutoff: Date, limit: number): Promise<number> {
   const row = await sqlOne<{ n: number }>(
     db,
@@ -70,7 +73,7 @@ async function removeBatch(db: Queryable, tenantId: string, cutoff: Date, limit:
         WHERE tenant_id = $1 AND processed_at < $2 AND status <> 'pending'
         ORDER BY processed_at LIMIT $3),
      gone AS (
-       DELETE FROM sync_queue_item q USING batch b WHERE q.tenant_id = $1 AND q.id = b.id RETURNING 1)
+       DELETE FROM sync_queue_item q WHERE q.tenant_id = $1 AND q.id = ANY (ARRAY(SELECT id FROM batch)) RETURNING 1)
      SELECT count(*)::int AS n FROM gone`,
     [tenantId, cutoff.toISOString(), limit],
   );
