@@ -15,14 +15,16 @@ export interface ClaimedNotification {
 export class NotificationDeliveryRepository {
   /**
    * Claims up to `limit` due notifications by pushing their next_attempt_at past the lease, in one short statement;
-   * a replica that crashes mid-delivery lets the lease expire and another one retries.
+   * a replica that crashes mid-delivery lets the lease expire and another one retries. Due at `now` to the
+   * millisecond: `now` is a JS Date (milliseconds), next_attempt_at PostgreSQL's now() (microseconds), so a
+   * notification queued in the same millisecond as the claim is due, not left for the next tick.
    */
   async claimDue(db: Queryable, now: Date, leaseMs: number, limit: number): Promise<ClaimedNotification[]> {
     return sql<ClaimedNotification>(
       db,
       `WITH due AS (
          SELECT tenant_id, id FROM notification_outbox
-         WHERE status = 'pending' AND next_attempt_at <= $1
+         WHERE status = 'pending' AND next_attempt_at < $1::timestamptz + interval '1 millisecond'
          ORDER BY next_attempt_at, id LIMIT $3
          FOR UPDATE SKIP LOCKED)
        UPDATE notification_outbox o SET next_attempt_at = $1::timestamptz + make_interval(secs => $2 / 1000.0)
